@@ -1,0 +1,87 @@
+"""optax_warmup: learning-rate warmup and the schedules around it, for JAX and Optax.
+
+Every schedule is a pure, jit-compatible ``count -> value`` function built on
+one phase engine: hyperparameters may be traced (``jax.vmap`` a sweep, compile
+once), and cost does not grow with the number of phases or cycles.
+"""
+
+from optax_warmup import shapes
+
+# --- the phase engine --------------------------------------------------------
+from optax_warmup._engine import Phase, PhaseSchedule, from_arrays, from_phases
+
+__all__ = ["Phase", "PhaseSchedule", "from_arrays", "from_phases", "shapes"]
+
+# --- warmups, decays, composites, joins ---------------------------------------
+from optax_warmup._combine import (
+    FunctionSchedule,
+    JoinedSchedule,
+    ProductSchedule,
+    as_schedule,
+    constant_schedule,
+    multiply,
+)
+from optax_warmup._composites import (
+    cosine_restarts,
+    cyclic,
+    noam_schedule,
+    one_cycle,
+    rewarmup,
+    warmup_decay_schedule,
+    warmup_stable_decay,
+)
+from optax_warmup._decays import (
+    cosine_decay,
+    decay_schedule,
+    inverse_sqrt_decay,
+    linear_decay,
+    one_minus_sqrt_decay,
+    piecewise_constant,
+    polynomial_decay,
+    tanh_decay,
+)
+from optax_warmup._durations import steps_from_epochs, steps_from_fraction
+from optax_warmup._join import join
+from optax_warmup._warmup import add_warmup, warmup_factor, warmup_schedule
+
+__all__ += [
+    "FunctionSchedule",
+    "JoinedSchedule",
+    "ProductSchedule",
+    "add_warmup",
+    "as_schedule",
+    "constant_schedule",
+    "cosine_decay",
+    "cosine_restarts",
+    "cyclic",
+    "decay_schedule",
+    "inverse_sqrt_decay",
+    "join",
+    "linear_decay",
+    "multiply",
+    "noam_schedule",
+    "one_cycle",
+    "one_minus_sqrt_decay",
+    "piecewise_constant",
+    "polynomial_decay",
+    "rewarmup",
+    "steps_from_epochs",
+    "steps_from_fraction",
+    "tanh_decay",
+    "warmup_decay_schedule",
+    "warmup_factor",
+    "warmup_schedule",
+    "warmup_stable_decay",
+]
+
+# --- optax drop-in names (same signatures as optax) ---------------------------
+
+# --- noise --------------------------------------------------------------------
+
+# --- gradient transformations and optimizer-tied warmups ----------------------
+
+# --- training-loop integration -------------------------------------------------
+
+# --- configuration, spec strings, plotting --------------------------------------
+
+__version__ = "0.1.0"

@@ -1,0 +1,426 @@
+"""Composite schedules: warmup + decay, WSD, Noam, one-cycle, restarts, rewarmup."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any, Literal
+
+import jax.numpy as jnp
+from jax.typing import ArrayLike
+
+from optax_warmup import _combine, _decays, _durations, _engine, _join, _shapes, _warmup
+from optax_warmup import _validation as v
+
+
+def warmup_decay_schedule(
+    peak_value: ArrayLike,
+    warmup_steps: ArrayLike,
+    total_steps: ArrayLike,
+    *,
+    decay_shape: _shapes.ShapeLike = "cosine",
+    warmup_shape: _shapes.ShapeLike = "linear",
+    init_value: ArrayLike | None = None,
+    end_value: ArrayLike | None = None,
+    end_ratio: ArrayLike | None = None,
+    dtype: Any = None,
+) -> _engine.PhaseSchedule:
+    """Warm up to ``peak_value`` over ``warmup_steps``, then decay until ``total_steps``.
+
+    Counts ``c < W`` follow :func:`warmup_schedule`; then
+    ``peak + (end - peak) * f((c - W) / (T - W))``; then ``end``.
+
+    Args:
+      peak_value: the value at the end of warmup.
+      warmup_steps: ``W``, warmup length in steps.
+      total_steps: ``T``, the whole run including warmup (``T >= W``).
+      decay_shape: the decay shape (cosine by default).
+      warmup_shape: the warmup shape (linear by default).
+      init_value: warmup start (``None``: no wasted first update).
+      end_value: final value (absolute), default 0.
+      end_ratio: final value as a ratio of the peak.
+      dtype: output dtype.
+
+    Returns:
+      A schedule.
+
+    Example:
+      >>> import optax_warmup as ow
+      >>> s = ow.warmup_decay_schedule(1.0, 2, 6, decay_shape="linear")
+      >>> [float(s(c)) for c in range(7)]
+      [0.5, 1.0, 1.0, 0.75, 0.5, 0.25, 0.0]
+    """
+    v.check_duration("warmup_steps", warmup_steps)
+    v.check_duration("total_steps", total_steps)
+    _check_order(("warmup_steps", warmup_steps), ("total_steps", total_steps))
+    decay_steps = jnp.maximum(
+        _as_steps("total_steps", total_steps) - _as_steps("warmup_steps", warmup_steps), 0
+    )
+    end, end_scales = _decays.final_value(peak_value, end_value, end_ratio)
+    phases = [
+        _warmup.warmup_phase(peak_value, warmup_steps, warmup_shape, init_value),
+        _decays.decay_phase(peak_value, decay_steps, end, decay_shape, end_scales=end_scales),
+        _warmup.hold_phase(end, scale=end_scales),
+    ]
+    return _engine.from_phases(phases, dtype=dtype)
+
+
+def _as_steps(name: str, x: ArrayLike) -> Any:
+    return v.as_duration(name, x)
+
+
+def _check_order(*named: tuple[str, ArrayLike]) -> None:
+    """Concrete durations must not decrease in the given order."""
+    values = [(n, v.concrete_value(x)) for n, x in named]
+    for (n0, a), (n1, b) in itertools.pairwise(values):
+        if a is not None and b is not None and a.ndim == 0 and b.ndim == 0 and a > b:
+            raise ValueError(f"{n1} must be >= {n0}, got {n1}={b.item()!r} < {n0}={a.item()!r}.")
+
+
+def warmup_stable_decay(
+    peak_value: ArrayLike,
+    total_steps: ArrayLike,
+    warmup_steps: ArrayLike,
+    *,
+    decay_steps: ArrayLike | None = None,
+    decay_fraction: ArrayLike | None = None,
+    decay_shape: _shapes.ShapeLike = "linear",
+    warmup_shape: _shapes.ShapeLike = "linear",
+    init_value: ArrayLike | None = None,
+    end_value: ArrayLike | None = None,
+    end_ratio: ArrayLike | None = None,
+    dtype: Any = None,
+) -> _engine.PhaseSchedule:
+    """Warmup-stable-decay (WSD): warm up, hold the peak, then cool down to the end.
+
+    Phases: warmup over ``W``; ``peak`` for ``T - W - D`` steps; cooldown over
+    ``D`` steps with ``decay_shape`` (linear, cosine, ``"1-sqrt"``:
+    ``end + (peak - end)(1 - sqrt(p))``, exponential, ...); ``end`` after ``T``.
+
+    Reference: Hu et al., "MiniCPM", 2024; Haegele et al., "Scaling Laws and
+    Compute-Optimal Training Beyond Fixed Training Durations", 2024.
+
+    Args:
+      peak_value: the plateau value.
+      total_steps: ``T``, the whole run.
+      warmup_steps: ``W``.
+      decay_steps: ``D``, cooldown length in steps; or
+      decay_fraction: ``D`` as a fraction of ``T`` (e.g. 0.2), rounded to steps.
+      decay_shape: the cooldown shape.
+      warmup_shape: the warmup shape.
+      init_value: warmup start (``None``: no wasted first update).
+      end_value: final value; or
+      end_ratio: final value as a ratio of the peak.
+      dtype: output dtype.
+
+    Returns:
+      A schedule. Traced durations that overlap are clamped: the stable phase
+      shrinks to zero steps.
+
+    Example:
+      >>> import optax_warmup as ow
+      >>> s = ow.warmup_stable_decay(1.0, 8, 2, decay_steps=4)
+      >>> [float(s(c)) for c in range(9)]
+      [0.5, 1.0, 1.0, 1.0, 1.0, 0.75, 0.5, 0.25, 0.0]
+    """
+    if (decay_steps is None) == (decay_fraction is None):
+        raise ValueError("Pass exactly one of decay_steps or decay_fraction.")
+    v.check_duration("total_steps", total_steps)
+    v.check_duration("warmup_steps", warmup_steps)
+    if decay_steps is None:
+        decay_steps = _durations.steps_from_fraction(decay_fraction, total_steps)
+    v.check_duration("decay_steps", decay_steps)
+    total = _as_steps("total_steps", total_steps)
+    warm = _as_steps("warmup_steps", warmup_steps)
+    decay = _as_steps("decay_steps", decay_steps)
+    known = [v.concrete_value(x) for x in (total, warm, decay)]
+    if all(k is not None for k in known):
+        c_total, c_warm, c_decay = (int(k) for k in known)  # type: ignore[arg-type]
+        if c_warm + c_decay > c_total:
+            raise ValueError(
+                f"warmup_steps + decay_steps must not exceed total_steps, got "
+                f"{c_warm} + {c_decay} > {c_total}."
+            )
+    stable = jnp.maximum(total - warm - decay, 0)
+    decay = jnp.minimum(decay, jnp.maximum(total - warm, 0))
+    end, end_scales = _decays.final_value(peak_value, end_value, end_ratio)
+    phases = [
+        _warmup.warmup_phase(peak_value, warm, warmup_shape, init_value),
+        _warmup.hold_phase(peak_value, stable),
+        _decays.decay_phase(peak_value, decay, end, decay_shape, end_scales=end_scales),
+        _warmup.hold_phase(end, scale=end_scales),
+    ]
+    return _engine.from_phases(phases, dtype=dtype)
+
+
+def noam_schedule(
+    model_dim: ArrayLike, warmup_steps: ArrayLike, *, scale: ArrayLike = 1.0
+) -> _engine.PhaseSchedule:
+    """The Transformer ("Noam") schedule, ``t = c + 1``:
+
+    ``scale * d**-0.5 * min(t**-0.5, t * W**-1.5)``.
+
+    Reference: Vaswani et al., "Attention Is All You Need", 2017.
+
+    Args:
+      model_dim: ``d``, the model width (> 0).
+      warmup_steps: ``W`` (>= 1).
+      scale: overall multiplier.
+
+    Returns:
+      A schedule: linear warmup (no wasted update), then inverse-sqrt decay.
+
+    Example:
+      >>> import optax_warmup as ow
+      >>> s = ow.noam_schedule(1.0, 4)
+      >>> [round(float(s(c)), 4) for c in (0, 3, 15)]
+      [0.125, 0.5, 0.25]
+    """
+    v.check_range("model_dim", model_dim, low=0.0, low_open=True)
+    v.check_duration("warmup_steps", warmup_steps)
+    v.check_range("warmup_steps", warmup_steps, low=1)
+    w = jnp.maximum(_as_steps("warmup_steps", warmup_steps), 1)
+    wf = w.astype(jnp.float32)
+    peak = jnp.asarray(scale, jnp.float32) * jnp.asarray(model_dim, jnp.float32) ** -0.5 * wf**-0.5
+    inv_sqrt = _shapes.ResolvedShape(_shapes.INV_SQRT, (wf, 0.0, 0.0, 0.0))
+    phases = [
+        _warmup.warmup_phase(peak, w, "linear"),
+        _engine.Phase(0, peak, 0.0, inv_sqrt, offset=1, scale_start=1.0),
+    ]
+    return _engine.from_phases(phases)
+
+
+def one_cycle(
+    peak_value: ArrayLike,
+    total_steps: ArrayLike,
+    *,
+    pct_start: ArrayLike = 0.3,
+    div_factor: ArrayLike = 25.0,
+    final_div_factor: ArrayLike = 1e4,
+    anneal: Literal["cos", "linear"] = "cos",
+    three_phase: bool = False,
+) -> _engine.PhaseSchedule:
+    """The one-cycle policy, with ``torch.optim.lr_scheduler.OneCycleLR``'s exact conventions.
+
+    From ``peak / div_factor`` up to ``peak`` at step ``pct_start * T - 1``, then
+    down to ``peak / (div_factor * final_div_factor)`` at step ``T - 1``. With
+    ``three_phase`` it comes back to the initial value at ``2 pct_start T - 2``
+    before the final annealing. Phase boundaries may fall between steps, as in
+    torch.
+
+    Reference: Smith & Topin, "Super-Convergence", 2017.
+
+    Args:
+      peak_value: the maximum (torch's ``max_lr``).
+      total_steps: ``T``.
+      pct_start: fraction of the cycle spent increasing, in (0, 1).
+      div_factor: initial value is ``peak / div_factor``.
+      final_div_factor: final value is ``initial / final_div_factor``.
+      anneal: ``"cos"`` or ``"linear"``.
+      three_phase: use torch's three-phase variant.
+
+    Returns:
+      A schedule.
+
+    Example:
+      >>> import optax_warmup as ow
+      >>> s = ow.one_cycle(1.0, 11, pct_start=0.5, div_factor=10.0, anneal="linear")
+      >>> [round(float(s(c)), 4) for c in (0, 2, 5, 10)]
+      [0.1, 0.5, 0.9091, 0.0]
+    """
+    v.check_choice("anneal", anneal, ("cos", "linear"))
+    v.check_duration("total_steps", total_steps)
+    v.check_range("pct_start", pct_start, low=0.0, high=1.0, low_open=True, high_open=True)
+    v.check_range("div_factor", div_factor, low=0.0, low_open=True)
+    v.check_range("final_div_factor", final_div_factor, low=0.0, low_open=True)
+    shape = _shapes.resolve("cosine" if anneal == "cos" else "linear", "decay")
+    total = _as_steps("total_steps", total_steps)
+    tf = total.astype(jnp.float32)
+    peak = jnp.asarray(peak_value, jnp.float32)
+    initial = peak / jnp.asarray(div_factor, jnp.float32)
+    final = initial / jnp.asarray(final_div_factor, jnp.float32)
+    pct = jnp.asarray(pct_start, jnp.float32)
+    if three_phase:
+        marks = [pct * tf - 1, 2 * pct * tf - 2, tf - 1]
+        values = [initial, peak, initial, final]
+    else:
+        marks = [pct * tf - 1, tf - 1]
+        values = [initial, peak, final]
+    return _float_boundary_phases(marks, values, shape)
+
+
+def _float_boundary_phases(
+    marks: list[Any], values: list[Any], shape: _shapes.ResolvedShape
+) -> _engine.PhaseSchedule:
+    """Phases between real-valued step marks ``m_0 < m_1 < ...`` (the first starts at 0).
+
+    Step ``k`` belongs to phase ``j`` when ``m_{j-1} < k <= m_j`` (torch's rule);
+    its progress is ``(k - m_{j-1}) / (m_j - m_{j-1})``.
+    """
+    idt = v.index_dtype()
+    phases = []
+    prev_mark = jnp.asarray(0.0, jnp.float32)
+    prev_first = jnp.asarray(0, idt)
+    for j, mark in enumerate(marks):
+        # First integer step of the next phase: floor(mark) + 1.
+        first_next = jnp.maximum(jnp.floor(mark).astype(idt) + 1, prev_first)
+        span = first_next - prev_first
+        offset = prev_first.astype(jnp.float32) - prev_mark
+        phases.append(
+            _engine.Phase(
+                span,
+                values[j],
+                values[j + 1],
+                shape,
+                length=jnp.maximum(mark - prev_mark, 0.0),
+                offset=offset,
+                scale_start=1.0,
+                scale_end=1.0,
+            )
+        )
+        prev_mark, prev_first = mark, first_next
+    phases.append(_warmup.hold_phase(values[-1]))
+    return _engine.from_phases(phases)
+
+
+def cyclic(
+    schedule: _engine.PhaseSchedule,
+    *,
+    num_cycles: ArrayLike | None = None,
+    cycle_mul: ArrayLike = 1.0,
+    cycle_decay: ArrayLike = 1.0,
+) -> _engine.PhaseSchedule:
+    """Repeat a schedule as cycles: restarts with length multiplier and peak decay.
+
+    One cycle is the schedule's phases (its total span). Cycle ``i`` lasts
+    ``L * cycle_mul**i`` steps and its peak values are multiplied by
+    ``cycle_decay**i`` (floors given as absolute ``end_value`` stay put, as in
+    timm). After ``num_cycles`` cycles the value holds the last cycle's end.
+
+    Args:
+      schedule: a non-cyclic library schedule with a positive total span.
+      num_cycles: cycle limit (``None``: no limit).
+      cycle_mul: cycle length multiplier (>= 1).
+      cycle_decay: peak multiplier per cycle (>= 0).
+
+    Returns:
+      A cyclic schedule, evaluated in O(1) whatever the number of cycles.
+
+    Example:
+      >>> import optax_warmup as ow
+      >>> s = ow.cyclic(ow.linear_decay(1.0, 2), cycle_decay=0.5)
+      >>> [float(s(c)) for c in range(6)]
+      [1.0, 0.5, 0.5, 0.25, 0.25, 0.125]
+    """
+    if not isinstance(schedule, _engine.PhaseSchedule) or schedule.is_cyclic:
+        raise ValueError("cyclic() needs a non-cyclic library schedule to repeat.")
+    return _engine.from_arrays(
+        schedule.spans,
+        schedule.starts,
+        schedule.ends,
+        kinds=schedule.kinds,
+        params=schedule.params,
+        lengths=schedule.lengths,
+        offsets=schedule.offsets,
+        cycle_scale=schedule.cycle_scale,
+        custom_fns=schedule.custom_fns,
+        cycle_start=0,
+        num_cycles=num_cycles,
+        cycle_mul=cycle_mul,
+        cycle_decay=cycle_decay,
+        dtype=schedule.dtype,
+    )
+
+
+def cosine_restarts(
+    peak_value: ArrayLike,
+    cycle_steps: ArrayLike,
+    *,
+    warmup_steps: ArrayLike = 0,
+    end_value: ArrayLike | None = None,
+    end_ratio: ArrayLike | None = None,
+    num_cycles: ArrayLike | None = None,
+    cycle_mul: ArrayLike = 1.0,
+    cycle_decay: ArrayLike = 1.0,
+    warmup_shape: _shapes.ShapeLike = "linear",
+    init_value: ArrayLike | None = None,
+) -> _engine.PhaseSchedule:
+    """Cosine annealing with warm restarts (SGDR), optionally with a warmup in every cycle.
+
+    Each cycle: warmup over ``warmup_steps`` (0 for none) to the cycle's peak
+    ``peak * cycle_decay**i``, then cosine decay to the end value over the
+    rest of the cycle. The first cycle lasts ``cycle_steps``; each next one
+    ``cycle_mul`` times longer.
+
+    Reference: Loshchilov & Hutter, "SGDR", 2017.
+
+    Args:
+      peak_value: peak of the first cycle.
+      cycle_steps: length of the first cycle, warmup included.
+      warmup_steps: warmup at the start of each cycle.
+      end_value: floor at the end of each cycle (absolute, does not decay); or
+      end_ratio: floor as a ratio of each cycle's peak.
+      num_cycles: cycle limit (``None``: no limit).
+      cycle_mul: cycle length multiplier (>= 1).
+      cycle_decay: peak multiplier per cycle.
+      warmup_shape: shape of the per-cycle warmup.
+      init_value: warmup start (``None``: no wasted first update).
+
+    Returns:
+      A cyclic schedule.
+
+    Example:
+      >>> import optax_warmup as ow
+      >>> s = ow.cosine_restarts(1.0, 4, cycle_decay=0.5)
+      >>> [round(float(s(c)), 4) for c in range(6)]
+      [1.0, 0.8536, 0.5, 0.1464, 0.5, 0.4268]
+    """
+    body = warmup_decay_schedule(
+        peak_value,
+        warmup_steps,
+        cycle_steps,
+        warmup_shape=warmup_shape,
+        init_value=init_value,
+        end_value=end_value,
+        end_ratio=end_ratio,
+    )
+    return cyclic(body, num_cycles=num_cycles, cycle_mul=cycle_mul, cycle_decay=cycle_decay)
+
+
+def rewarmup(
+    schedule: _combine.ScheduleLike,
+    at_step: ArrayLike,
+    new_schedule: _combine.ScheduleLike,
+    warmup_steps: ArrayLike,
+    *,
+    shape: _shapes.ShapeLike = "linear",
+) -> Any:
+    """Continue training with a new warmup: run ``schedule`` until ``at_step``,
+    then warm up from ``schedule(at_step)`` to ``new_schedule(0)`` over
+    ``warmup_steps``, then follow ``new_schedule``.
+
+    Reference: Gupta et al., "Continual Pre-Training of Large Language Models:
+    How to (re)warm your model?", 2023; Ibrahim et al., "Simple and Scalable
+    Strategies to Continually Pre-train Large Language Models", 2024.
+
+    Args:
+      schedule: the schedule of the run so far.
+      at_step: the step where continued training starts.
+      new_schedule: the schedule after rewarmup (its value at 0 is the new peak).
+      warmup_steps: length of the rewarmup.
+      shape: the rewarmup shape.
+
+    Returns:
+      A schedule (one :class:`PhaseSchedule` when both are non-cyclic library schedules).
+
+    Example:
+      >>> import optax_warmup as ow
+      >>> old = ow.linear_decay(1.0, 4)
+      >>> s = ow.rewarmup(old, 2, ow.linear_decay(2.0, 2), 2)
+      >>> [float(s(c)) for c in range(8)]
+      [1.0, 0.75, 0.5, 1.25, 2.0, 1.0, 0.0, 0.0]
+    """
+    v.check_duration("at_step", at_step)
+    old = _combine.as_schedule(schedule)
+    start_value = old(at_step)
+    new = _warmup.add_warmup(new_schedule, warmup_steps, shape=shape, init_value=start_value)
+    return _join.join([old, new], [at_step])

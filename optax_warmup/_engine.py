@@ -1,0 +1,496 @@
+"""The phase engine every schedule in the library is built on.
+
+A :class:`PhaseSchedule` is a sequence of phases stored as stacked arrays.
+Phase ``i`` occupies ``spans[i]`` steps and moves from ``starts[i]`` to
+``ends[i]`` with a shape (``kinds[i]``) over ``lengths[i]`` steps of progress.
+Optionally the phases from ``cycle_start`` on repeat as cycles, each cycle
+``cycle_mul`` times longer than the one before and its flagged values scaled
+by ``cycle_decay`` per cycle, for ``num_cycles`` cycles.
+
+Evaluation finds the phase by ``searchsorted`` over the cumulative spans and
+the cycle by closed-form integer (or geometric) arithmetic, so the number of
+operations does not depend on the number of phases or cycles. Every array may
+be traced: a schedule is a pytree whose leaves are its arrays, so it can be
+passed through ``jit`` and ``vmap`` as an argument, and joined with another by
+concatenating phases.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.typing import ArrayLike
+
+from optax_warmup import _shapes
+from optax_warmup import _validation as v
+
+
+def value_dtypes(dtype: Any) -> tuple[jnp.dtype, jnp.dtype]:
+    """The (compute, output) dtypes for a requested output ``dtype``.
+
+    Schedules compute in float32 (float64 when asked for and x64 is on) and
+    return float32 unless the user asks for another dtype.
+    """
+    out = jnp.dtype(jnp.float32 if dtype is None else dtype)
+    if not jnp.issubdtype(out, jnp.floating):
+        raise ValueError(f"dtype must be a floating dtype, got {dtype!r}.")
+    if out == jnp.float64 and not v.x64_enabled():
+        out = jnp.dtype(jnp.float32)
+    compute = jnp.dtype(jnp.float64) if out == jnp.float64 else jnp.dtype(jnp.float32)
+    return compute, out
+
+
+@dataclasses.dataclass(frozen=True)
+class Phase:
+    """One phase before stacking: ``span`` steps from ``start`` to ``end``.
+
+    Attributes:
+      span: steps the phase occupies (0 skips it).
+      start: value at the start of the phase.
+      end: value the shape aims at (reached at ``length`` for closed shapes).
+      shape: the resolved shape.
+      length: steps of progress (``p = (t + offset) / length``); ``span`` by default.
+      offset: steps added to the time into the phase before the shape sees it
+        (1 for a warmup that wastes no update; fractional for peers whose phase
+        boundaries fall between steps).
+      scale_start, scale_end: exponent of ``cycle_decay`` applied to ``start``
+        and ``end`` in cycle ``i`` (``cycle_decay ** (i * scale)``).
+    """
+
+    span: ArrayLike
+    start: ArrayLike
+    end: ArrayLike
+    shape: _shapes.ResolvedShape = _shapes.LINEAR
+    length: ArrayLike | None = None
+    offset: ArrayLike = 0
+    scale_start: ArrayLike = 0.0
+    scale_end: ArrayLike = 0.0
+
+
+_DATA_FIELDS = (
+    "spans",
+    "lengths",
+    "offsets",
+    "starts",
+    "ends",
+    "params",
+    "cycle_scale",
+    "num_cycles",
+    "cycle_mul",
+    "cycle_decay",
+)
+_META_FIELDS = ("kinds", "cycle_start", "custom_fns", "dtype")
+
+
+@dataclasses.dataclass(frozen=True)
+class PhaseSchedule:
+    """A schedule made of phases; call it with a step count to get the value.
+
+    Build one with the library's schedule functions (``warmup_schedule``,
+    ``warmup_cosine``, ``join``...) or with :func:`from_phases`. It is a pytree:
+    it can be an argument of ``jax.jit`` / ``jax.vmap`` (its arrays are leaves,
+    its phase shapes are static).
+
+    Counts below zero give the value at 0; counts past the last phase continue
+    the last phase (closed shapes hold their end value, open ones such as
+    inverse-sqrt keep decaying). Float counts are floored.
+    """
+
+    spans: jax.Array
+    lengths: jax.Array
+    offsets: jax.Array
+    starts: jax.Array
+    ends: jax.Array
+    params: jax.Array
+    cycle_scale: jax.Array
+    num_cycles: jax.Array
+    cycle_mul: jax.Array
+    cycle_decay: jax.Array
+    kinds: tuple[int, ...]
+    cycle_start: int | None
+    custom_fns: tuple[_shapes.ShapeFn, ...]
+    dtype: str
+
+    @property
+    def num_phases(self) -> int:
+        return len(self.kinds)
+
+    @property
+    def is_cyclic(self) -> bool:
+        return self.cycle_start is not None
+
+    def total_steps(self) -> jax.Array:
+        """Sum of the phase spans (one cycle for the cyclic part)."""
+        return jnp.sum(self.spans)
+
+    def __call__(self, count: ArrayLike) -> jax.Array:
+        return evaluate(self, count)
+
+
+jax.tree_util.register_dataclass(
+    PhaseSchedule, data_fields=list(_DATA_FIELDS), meta_fields=list(_META_FIELDS)
+)
+
+
+def from_phases(
+    phases: Sequence[Phase],
+    *,
+    cycle_start: int | None = None,
+    num_cycles: ArrayLike | None = None,
+    cycle_mul: ArrayLike = 1.0,
+    cycle_decay: ArrayLike = 1.0,
+    dtype: Any = None,
+) -> PhaseSchedule:
+    """Stack phases into a :class:`PhaseSchedule` (see :func:`from_arrays`).
+
+    Args:
+      phases: the phases in order; at least one.
+      cycle_start: index of the first phase of the repeated cycle body, or
+        ``None`` for no cycles. The body must have a positive total span.
+      num_cycles: how many cycles run before the value holds (``None``: no limit).
+      cycle_mul: each cycle is ``cycle_mul`` times longer than the previous (>= 1).
+      cycle_decay: per-cycle multiplier of the values flagged in each phase.
+      dtype: the output dtype (float32 by default).
+
+    Returns:
+      The schedule.
+    """
+    if len(phases) == 0:
+        raise ValueError("phases must hold at least one phase, got none.")
+    compute, _ = value_dtypes(dtype)
+    kinds: list[int] = []
+    fns: list[_shapes.ShapeFn] = []
+    for ph in phases:
+        kind = ph.shape.kind
+        if kind >= _shapes.NUM_BUILTIN:
+            assert ph.shape.fn is not None
+            if ph.shape.fn not in fns:
+                fns.append(ph.shape.fn)
+            kind = _shapes.NUM_BUILTIN + fns.index(ph.shape.fn)
+        kinds.append(kind)
+        v.check_duration("span", ph.span)
+        v.check_finite("start value", ph.start)
+        v.check_finite("end value", ph.end)
+
+    def stack(values: list[ArrayLike], dt: Any) -> jax.Array:
+        return jnp.stack([jnp.asarray(x, dtype=dt) for x in values])
+
+    return from_arrays(
+        spans=jnp.stack([v.as_duration("span", ph.span) for ph in phases]),
+        starts=stack([ph.start for ph in phases], compute),
+        ends=stack([ph.end for ph in phases], compute),
+        kinds=tuple(kinds),
+        params=jnp.stack([stack(list(ph.shape.params), compute) for ph in phases]),
+        lengths=stack([ph.span if ph.length is None else ph.length for ph in phases], compute),
+        offsets=stack([ph.offset for ph in phases], compute),
+        cycle_scale=jnp.stack([stack([ph.scale_start, ph.scale_end], compute) for ph in phases]),
+        custom_fns=tuple(fns),
+        cycle_start=cycle_start,
+        num_cycles=num_cycles,
+        cycle_mul=cycle_mul,
+        cycle_decay=cycle_decay,
+        dtype=dtype,
+    )
+
+
+def from_arrays(
+    spans: ArrayLike,
+    starts: ArrayLike,
+    ends: ArrayLike,
+    *,
+    kinds: int | tuple[int, ...] = _shapes.POWER_IN,
+    params: ArrayLike | None = None,
+    lengths: ArrayLike | None = None,
+    offsets: ArrayLike | None = None,
+    cycle_scale: ArrayLike | None = None,
+    custom_fns: tuple[_shapes.ShapeFn, ...] = (),
+    cycle_start: int | None = None,
+    num_cycles: ArrayLike | None = None,
+    cycle_mul: ArrayLike = 1.0,
+    cycle_decay: ArrayLike = 1.0,
+    dtype: Any = None,
+) -> PhaseSchedule:
+    """Build a :class:`PhaseSchedule` from stacked phase arrays (no per-phase Python work).
+
+    Args:
+      spans: ``(N,)`` steps each phase occupies.
+      starts: ``(N,)`` start values.
+      ends: ``(N,)`` end values.
+      kinds: a shape id (from ``_shapes``) for all phases, or one per phase.
+      params: ``(N, 4)`` (or broadcastable) shape parameters; default power 1.
+      lengths: ``(N,)`` progress lengths; default ``spans``.
+      offsets: ``(N,)`` steps added to the time into each phase; default 0.
+      cycle_scale: ``(N, 2)`` exponents of ``cycle_decay`` for start and end values.
+      custom_fns: user shape functions, referenced by ids from ``NUM_BUILTIN``.
+      cycle_start, num_cycles, cycle_mul, cycle_decay, dtype: see :func:`from_phases`.
+
+    Returns:
+      The schedule.
+    """
+    compute, out = value_dtypes(dtype)
+    idt = v.index_dtype()
+    spans_a = v.as_duration("spans", spans).reshape(-1).astype(idt)
+    n = spans_a.shape[0]
+    if n == 0:
+        raise ValueError("phases must hold at least one phase, got none.")
+    v.check_finite("starts", starts)
+    v.check_finite("ends", ends)
+    starts_a = jnp.broadcast_to(jnp.asarray(starts, compute), (n,))
+    ends_a = jnp.broadcast_to(jnp.asarray(ends, compute), (n,))
+    kinds_t = (int(kinds),) * n if isinstance(kinds, int) else tuple(int(k) for k in kinds)
+    if len(kinds_t) != n:
+        raise ValueError(f"kinds must hold one shape per phase ({n}), got {len(kinds_t)}.")
+    if params is None:
+        params = jnp.asarray([1.0, 0.0, 0.0, 0.0], compute)
+    params_a = jnp.broadcast_to(jnp.asarray(params, compute), (n, _shapes.NUM_PARAMS))
+    lengths_a = spans_a.astype(compute) if lengths is None else jnp.asarray(lengths, compute)
+    lengths_a = jnp.maximum(jnp.broadcast_to(lengths_a, (n,)), 0)
+    offsets_a = jnp.broadcast_to(jnp.asarray(0.0 if offsets is None else offsets, compute), (n,))
+    scale_a = jnp.broadcast_to(
+        jnp.asarray(0.0 if cycle_scale is None else cycle_scale, compute), (n, 2)
+    )
+    if cycle_start is not None:
+        cycle_start = v.check_int_arg("cycle_start", cycle_start)
+        if cycle_start >= n:
+            raise ValueError(f"cycle_start must index a phase (< {n}), got {cycle_start}.")
+        body = v.concrete_value(spans_a[cycle_start:])
+        if body is not None and int(body.sum()) <= 0:
+            raise ValueError("the repeated cycle must span at least one step, got 0.")
+    if num_cycles is None:
+        n_cycles = jnp.asarray(np.iinfo(idt).max, dtype=idt)
+    else:
+        v.check_range("num_cycles", num_cycles, low=1)
+        n_cycles = jnp.maximum(v.as_duration("num_cycles", num_cycles), 1)
+    v.check_range("cycle_mul", cycle_mul, low=1.0)
+    v.check_range("cycle_decay", cycle_decay, low=0.0)
+    _check_total(spans_a)
+    return PhaseSchedule(
+        spans=spans_a,
+        lengths=lengths_a,
+        offsets=offsets_a,
+        starts=starts_a,
+        ends=ends_a,
+        params=params_a,
+        cycle_scale=scale_a,
+        num_cycles=n_cycles,
+        cycle_mul=jnp.maximum(jnp.asarray(cycle_mul, compute), 1.0),
+        cycle_decay=jnp.maximum(jnp.asarray(cycle_decay, compute), 0.0),
+        kinds=kinds_t,
+        cycle_start=cycle_start,
+        custom_fns=tuple(custom_fns),
+        dtype=out.name,
+    )
+
+
+def _check_total(spans: jax.Array) -> None:
+    s = v.concrete_value(spans)
+    if s is None:
+        return
+    total = int(np.asarray(s, dtype=np.int64).sum())
+    limit = int(np.iinfo(v.index_dtype()).max)
+    if total > limit:
+        raise ValueError(
+            f"the phases span {total} steps in all, beyond the {v.index_dtype().name} range; "
+            "enable 64-bit counts with jax.config.update('jax_enable_x64', True)."
+        )
+
+
+def _as_count(count: ArrayLike) -> jax.Array:
+    """A count as a non-negative index-dtype array (floats floored, negatives at 0)."""
+    idt = v.index_dtype()
+    t = jnp.asarray(count)
+    if jnp.issubdtype(t.dtype, jnp.floating):
+        hi = float(np.iinfo(idt).max)
+        t = jnp.clip(jnp.floor(t), 0, hi)
+    elif t.dtype == jnp.bool_:
+        t = t.astype(idt)
+    return jnp.maximum(t.astype(idt), 0)
+
+
+def _cycle_position(
+    d: jax.Array, period: jax.Array, mul: jax.Array, limit: jax.Array
+) -> tuple[jax.Array, jax.Array, jax.Array]:
+    """Cycle index and position in cycle-body coordinates for ``d >= 0`` steps.
+
+    Cycle ``i`` lasts ``period * mul**i`` steps. Returns ``(i, u_int, u_frac)``:
+    the position scaled back to the first cycle's length, as an integer part and
+    a fraction. Past the last cycle, ``i = limit - 1`` and the position is the
+    end of the body.
+    """
+    idt = d.dtype
+    fdt = jnp.float64 if v.x64_enabled() else jnp.float32
+    period_s = jnp.maximum(period, 1)
+    # mul == 1: exact integer arithmetic.
+    i_lin = d // period_s
+    r_lin = d - i_lin * period_s
+    # mul > 1: geometric lengths, float arithmetic with an integer correction.
+    geo = mul > 1
+    mul_s = jnp.where(geo, mul, 2.0).astype(fdt)
+    log_m = jnp.log(mul_s)
+    pf = period_s.astype(fdt)
+    df = d.astype(fdt)
+
+    def cycle_begin(i: jax.Array) -> jax.Array:
+        return pf * jnp.expm1(i * log_m) / (mul_s - 1)
+
+    i_geo = jnp.floor(jnp.log1p(df * (mul_s - 1) / pf) / log_m)
+    i_geo = jnp.where(df < cycle_begin(i_geo), i_geo - 1, i_geo)
+    i_geo = jnp.where(df >= cycle_begin(i_geo + 1), i_geo + 1, i_geo)
+    i_geo = jnp.maximum(i_geo, 0)
+    u_geo = (df - cycle_begin(i_geo)) / jnp.exp(i_geo * log_m)
+    u_geo = jnp.clip(u_geo, 0, pf)
+    u_geo_int = jnp.floor(u_geo)
+
+    hi = float(np.iinfo(idt).max)
+    i = jnp.where(geo, jnp.clip(i_geo, 0, hi).astype(idt), i_lin)
+    u_int = jnp.where(geo, u_geo_int.astype(idt), r_lin)
+    u_frac = jnp.where(geo, u_geo - u_geo_int, 0.0)
+    done = i >= limit
+    i = jnp.where(done, limit - 1, i)
+    u_int = jnp.where(done, period, u_int)
+    u_frac = jnp.where(done, 0.0, u_frac)
+    return i, u_int, u_frac
+
+
+def evaluate(schedule: PhaseSchedule, count: ArrayLike) -> jax.Array:
+    """Evaluate ``schedule`` at ``count`` (any shape of integer or float counts)."""
+    s = schedule
+    compute, out = value_dtypes(s.dtype)
+    t = _as_count(count)
+    idt = t.dtype
+    spans = s.spans.astype(idt)
+    ends_cum = jnp.cumsum(spans)
+    begins = ends_cum - spans
+    n = len(s.kinds)
+    u_frac: jax.Array = jnp.zeros(t.shape, compute)
+    cycle = None
+    if s.cycle_start is None:
+        u = t
+    else:
+        prefix = begins[s.cycle_start]
+        period = ends_cum[-1] - prefix
+        d = t - prefix
+        in_body = d >= 0
+        i, u_body, frac = _cycle_position(
+            jnp.maximum(d, 0), period, s.cycle_mul, s.num_cycles.astype(idt)
+        )
+        u = jnp.where(in_body, prefix + u_body, t)
+        u_frac = jnp.where(in_body, frac, 0.0).astype(compute)
+        cycle = jnp.where(in_body, i, 0)
+    idx = jnp.minimum(jnp.searchsorted(ends_cum, u, side="right"), n - 1)
+    steps_in = (u - begins[idx]).astype(compute) + s.offsets[idx] + u_frac
+    length = s.lengths[idx]
+    start = s.starts[idx]
+    end = s.ends[idx]
+    params = s.params[idx]
+    if cycle is not None:
+        log_decay = jnp.log(jnp.maximum(s.cycle_decay, 1e-30))
+        zero_decay = s.cycle_decay <= 0
+        c = cycle.astype(compute)
+        scale = s.cycle_scale[idx]
+
+        def decayed(x: jax.Array, k: jax.Array) -> jax.Array:
+            e = c * k
+            factor = jnp.where(zero_decay, jnp.where(e > 0, 0.0, 1.0), jnp.exp(e * log_decay))
+            return x * factor
+
+        start = decayed(start, scale[..., 0])
+        end = decayed(end, scale[..., 1])
+    distinct = sorted(set(s.kinds))
+
+    def shape_value(kind: int) -> jax.Array:
+        fn = s.custom_fns[kind - _shapes.NUM_BUILTIN] if kind >= _shapes.NUM_BUILTIN else None
+        return _shapes.evaluate(kind, steps_in, length, start, end, params, fn)
+
+    if len(distinct) == 1:
+        value = shape_value(distinct[0])
+    else:
+        kind_at = jnp.asarray(np.asarray(s.kinds, dtype=np.int32))[idx]
+        value = shape_value(distinct[0])
+        for kind in distinct[1:]:
+            value = jnp.where(kind_at == kind, shape_value(kind), value)
+    return value.astype(out)
+
+
+def concatenate(pieces: Sequence[PhaseSchedule], dtype: Any = None) -> PhaseSchedule:
+    """Concatenate phase schedules; only the last one may be cyclic."""
+    for p in pieces[:-1]:
+        if p.is_cyclic:
+            raise ValueError("only the last schedule of a concatenation may be cyclic.")
+    compute, out = value_dtypes(dtype if dtype is not None else pieces[0].dtype)
+    idt = v.index_dtype()
+    kinds: list[int] = []
+    fns: list[_shapes.ShapeFn] = []
+    cycle_start = None
+    first = 0
+    for p in pieces:
+        remap = {}
+        for j, fn in enumerate(p.custom_fns):
+            if fn not in fns:
+                fns.append(fn)
+            remap[_shapes.NUM_BUILTIN + j] = _shapes.NUM_BUILTIN + fns.index(fn)
+        kinds.extend(remap.get(k, k) for k in p.kinds)
+        if p.cycle_start is not None:
+            cycle_start = first + p.cycle_start
+        first += p.num_phases
+    last = pieces[-1]
+
+    def cat(name: str, dt: Any) -> jax.Array:
+        return jnp.concatenate([jnp.asarray(getattr(p, name), dtype=dt) for p in pieces])
+
+    return PhaseSchedule(
+        spans=cat("spans", idt),
+        lengths=cat("lengths", compute),
+        offsets=cat("offsets", compute),
+        starts=cat("starts", compute),
+        ends=cat("ends", compute),
+        params=cat("params", compute),
+        cycle_scale=cat("cycle_scale", compute),
+        num_cycles=last.num_cycles,
+        cycle_mul=last.cycle_mul.astype(compute),
+        cycle_decay=last.cycle_decay.astype(compute),
+        kinds=tuple(kinds),
+        cycle_start=cycle_start,
+        custom_fns=tuple(fns),
+        dtype=out.name,
+    )
+
+
+def fit_to(schedule: PhaseSchedule, steps: jax.Array) -> PhaseSchedule:
+    """Make a non-cyclic schedule occupy exactly ``steps`` steps.
+
+    Phases past ``steps`` get span 0; the last phase still reached is cut at
+    ``steps``, or the final phase is stretched (holding or continuing its shape)
+    when the schedule is shorter.
+    """
+    if schedule.is_cyclic:
+        raise ValueError("a cyclic schedule cannot be cut to a fixed length.")
+    idt = v.index_dtype()
+    steps = jnp.maximum(jnp.asarray(steps, dtype=idt), 0)
+    ends_cum = jnp.minimum(jnp.cumsum(schedule.spans.astype(idt)), steps)
+    ends_cum = ends_cum.at[-1].set(steps)
+    spans = jnp.diff(ends_cum, prepend=jnp.zeros((1,), idt))
+    return dataclasses.replace(schedule, spans=spans)
+
+
+def skip(schedule: PhaseSchedule, steps: jax.Array) -> PhaseSchedule:
+    """The schedule advanced by ``steps``: ``skip(s, n)(t) == s(t + n)`` for ``t >= 0``."""
+    if schedule.is_cyclic:
+        raise ValueError("a cyclic schedule cannot be skipped ahead by the phase engine.")
+    idt = v.index_dtype()
+    steps = jnp.maximum(jnp.asarray(steps, dtype=idt), 0)
+    spans = schedule.spans.astype(idt)
+    ends_cum = jnp.cumsum(spans)
+    begins = ends_cum - spans
+    new_ends = jnp.maximum(ends_cum - steps, 0)
+    new_spans = jnp.diff(new_ends, prepend=jnp.zeros((1,), idt))
+    # Offsets are relative to a phase's length, so float precision is relative too.
+    # The last phase runs on past its span, so its whole skipped part moves into the offset.
+    moved = jnp.maximum(steps - begins, 0).astype(schedule.offsets.dtype)
+    offsets = schedule.offsets + moved
+    return dataclasses.replace(schedule, spans=new_spans, offsets=offsets)

@@ -1,0 +1,305 @@
+"""Phase shapes: how a phase moves from its start value to its end value.
+
+A shape is named by a string, built with one of the constructors below (to set
+its parameter), or given as a function ``f(p) -> fraction`` of the progress
+``p`` in ``[0, 1]`` (``f(0) = 0``, ``f(1) = 1``).
+
+The same name can mean a different curve for a warmup and for a decay, as the
+field uses them: a polynomial warmup is ``p**power`` while a polynomial decay
+is ``1 - (1 - p)**power`` (optax and Hugging Face); a 1-sqrt cooldown falls as
+``1 - sqrt(p)`` while a 1-sqrt warmup rises as ``1 - sqrt(1 - p)`` (Hugging
+Face ``get_wsd_schedule``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Literal
+
+import jax
+import jax.numpy as jnp
+from jax.typing import ArrayLike
+
+from optax_warmup import _validation as v
+
+Role = Literal["warmup", "decay"]
+ShapeFn = Callable[[jax.Array], jax.Array]
+
+# Built-in shape ids used by the engine. Phase values follow
+# ``value = start + (end - start) * f(p)`` unless noted.
+CONSTANT = 0  # value = start for the whole phase
+POWER_IN = 1  # f = p**a  (a=1: linear)
+POWER_OUT = 2  # f = 1 - (1 - p)**a
+COSINE = 3  # f = 1 - ((1 + cos(pi p)) / 2)**a
+EXP_NORMALIZED = 4  # f = expm1(-a p) / expm1(-a)  (a -> 0: linear)
+EXP_APPROACH = 5  # f = 1 - exp(-t / a), open-ended (time constant a)
+GEOMETRIC = 6  # value = start * (end / start)**p (linear if signs differ)
+EXP_RATE = 7  # value = start * a**(q / b), q = t or staircase; clamp at end if d
+INV_SQRT = 8  # value = end + (start - end) * sqrt(a / (t + a)), open-ended
+TANH = 9  # value = end + (start - end) * (1 - tanh(a (1 - p) + b p)) / 2
+RADAM = 10  # f = RAdam rectification r_t at t (b2 = a, threshold = b), open-ended
+NUM_BUILTIN = 11
+
+NUM_PARAMS = 4
+
+
+@dataclasses.dataclass(frozen=True)
+class Shape:
+    """A named phase shape with its parameter (see the module docstring).
+
+    Build one with :func:`linear`, :func:`cosine`, :func:`polynomial`,
+    :func:`exponential`, :func:`one_minus_sqrt`, :func:`constant`,
+    :func:`tanh` or :func:`custom`; pass it wherever a ``shape`` is accepted.
+    """
+
+    name: str
+    param: ArrayLike | None = None
+    param2: ArrayLike | None = None
+    fn: ShapeFn | None = None
+
+
+def linear() -> Shape:
+    """Straight line from start to end: ``f(p) = p``."""
+    return Shape("linear")
+
+
+def cosine(exponent: ArrayLike = 1.0) -> Shape:
+    """Half-cosine. As a decay: ``end + (start - end) * ((1 + cos(pi p)) / 2)**exponent``."""
+    v.check_range("exponent", exponent, low=0.0, low_open=True)
+    return Shape("cosine", exponent)
+
+
+def polynomial(power: ArrayLike = 2.0) -> Shape:
+    """Warmup ``p**power``; decay ``1 - (1 - p)**power`` (optax, Hugging Face)."""
+    v.check_range("power", power, low=0.0, low_open=True)
+    return Shape("polynomial", power)
+
+
+def exponential(rate: ArrayLike | None = None, *, time_constant: ArrayLike | None = None) -> Shape:
+    """Exponential approach.
+
+    With ``rate`` (default 5): warmup ``f(p) = (1 - exp(-rate p)) / (1 - exp(-rate))``,
+    which reaches the end value exactly at the end of the phase. With
+    ``time_constant`` tau: ``f = 1 - exp(-t / tau)``, ``t`` in steps, which never
+    reaches the end value inside the phase (the next phase takes over). As a
+    decay, ``exponential()`` interpolates geometrically,
+    ``start * (end / start)**p`` (both values must be positive).
+    """
+    if rate is not None and time_constant is not None:
+        raise ValueError("Pass either rate or time_constant to exponential(), not both.")
+    if time_constant is not None:
+        v.check_range("time_constant", time_constant, low=0.0, low_open=True)
+        return Shape("exponential", param2=time_constant)
+    if rate is not None:
+        v.check_finite("rate", rate)
+    return Shape("exponential", rate)
+
+
+def one_minus_sqrt() -> Shape:
+    """1-sqrt: a cooldown ``1 - sqrt(p)`` (Haegele et al. 2024); a warmup ``1 - sqrt(1 - p)``."""
+    return Shape("1-sqrt")
+
+
+def constant() -> Shape:
+    """Hold the start value for the whole phase, then jump (Goyal et al.'s constant warmup)."""
+    return Shape("constant")
+
+
+def tanh(lower: ArrayLike = -7.0, upper: ArrayLike = 3.0) -> Shape:
+    """timm's tanh decay: ``end + (start - end) * (1 - tanh(lower (1 - p) + upper p)) / 2``."""
+    v.check_finite("lower", lower)
+    v.check_finite("upper", upper)
+    return Shape("tanh", lower, upper)
+
+
+def custom(fn: ShapeFn) -> Shape:
+    """A user shape ``fn(p)`` with ``fn(0) = 0`` and ``fn(1) = 1``, ``p`` a float array."""
+    if not callable(fn):
+        raise ValueError(f"shape must be a name, a Shape or a callable, got {fn!r}.")
+    return Shape("custom", fn=fn)
+
+
+_BY_NAME: dict[str, Callable[[], Shape]] = {
+    "linear": linear,
+    "cosine": cosine,
+    "polynomial": polynomial,
+    "exponential": exponential,
+    "1-sqrt": one_minus_sqrt,
+    "one_minus_sqrt": one_minus_sqrt,
+    "constant": constant,
+    "tanh": tanh,
+}
+
+SHAPE_NAMES = tuple(_BY_NAME)
+
+ShapeLike = str | Shape | ShapeFn
+
+
+@dataclasses.dataclass(frozen=True)
+class ResolvedShape:
+    """A shape as the engine stores it: a built-in id, four parameters, or a function."""
+
+    kind: int
+    params: tuple[ArrayLike, ArrayLike, ArrayLike, ArrayLike] = (1.0, 0.0, 0.0, 0.0)
+    fn: ShapeFn | None = None
+
+
+LINEAR = ResolvedShape(POWER_IN)
+
+
+def as_shape(shape: ShapeLike, name: str = "shape") -> Shape:
+    """Normalise a shape argument (name, :class:`Shape` or callable)."""
+    if isinstance(shape, Shape):
+        return shape
+    if isinstance(shape, str):
+        if shape not in _BY_NAME:
+            raise ValueError(f"{name} must be one of {SHAPE_NAMES} or a callable, got {shape!r}.")
+        return _BY_NAME[shape]()
+    if callable(shape):
+        return custom(shape)
+    raise ValueError(f"{name} must be one of {SHAPE_NAMES}, a Shape or a callable, got {shape!r}.")
+
+
+def resolve(shape: ShapeLike, role: Role, name: str = "shape") -> ResolvedShape:
+    """Map a shape to the engine's representation for a warmup or a decay."""
+    s = as_shape(shape, name)
+    p = 1.0 if s.param is None else s.param
+    if s.name == "linear":
+        return ResolvedShape(POWER_IN)
+    if s.name == "cosine":
+        return ResolvedShape(COSINE, (p, 0.0, 0.0, 0.0))
+    if s.name == "polynomial":
+        p = 2.0 if s.param is None else s.param
+        return ResolvedShape(POWER_IN if role == "warmup" else POWER_OUT, (p, 0.0, 0.0, 0.0))
+    if s.name == "1-sqrt":
+        return ResolvedShape(POWER_OUT if role == "warmup" else POWER_IN, (0.5, 0.0, 0.0, 0.0))
+    if s.name == "exponential":
+        if s.param2 is not None:
+            return ResolvedShape(EXP_APPROACH, (s.param2, 0.0, 0.0, 0.0))
+        if role == "decay" and s.param is None:
+            return ResolvedShape(GEOMETRIC)
+        rate = 5.0 if s.param is None else s.param
+        return ResolvedShape(EXP_NORMALIZED, (rate, 0.0, 0.0, 0.0))
+    if s.name == "constant":
+        return ResolvedShape(CONSTANT)
+    if s.name == "tanh":
+        lower = -7.0 if s.param is None else s.param
+        upper = 3.0 if s.param2 is None else s.param2
+        return ResolvedShape(TANH, (lower, upper, 0.0, 0.0))
+    if s.name == "custom":
+        return ResolvedShape(NUM_BUILTIN, fn=s.fn)
+    raise ValueError(f"{name}: unknown shape {s.name!r}.")  # pragma: no cover
+
+
+def _progress(t: jax.Array, length: jax.Array) -> jax.Array:
+    """Progress ``t / length`` clipped to [0, 1]; a zero-length phase is complete."""
+    ok = length > 0
+    return jnp.where(ok, jnp.clip(t / jnp.where(ok, length, 1), 0, 1), 1)
+
+
+def _remaining(t: jax.Array, length: jax.Array) -> jax.Array:
+    """``1 - progress``, computed as ``(length - t) / length`` for precision near the end."""
+    ok = length > 0
+    return jnp.where(ok, jnp.clip((length - t) / jnp.where(ok, length, 1), 0, 1), 0)
+
+
+def _mix(start: jax.Array, end: jax.Array, w_start: jax.Array, w_end: jax.Array) -> jax.Array:
+    """``start w_start + end w_end`` with both weights computed accurately (they sum to 1)."""
+    return start * w_start + end * w_end
+
+
+def _lerp(start: jax.Array, end: jax.Array, f: jax.Array) -> jax.Array:
+    """``start + (end - start) f``, written to be exact at ``f = 0`` and ``f = 1``."""
+    return start * (1 - f) + end * f
+
+
+def radam_rectification(t: jax.Array, b2: jax.Array, threshold: jax.Array) -> jax.Array:
+    """RAdam's variance rectification ``r_t`` (Liu et al. 2019), 0 where undefined.
+
+    ``t`` counts from 1 at the first update; ``r_t`` is 0 where ``rho_t`` does not
+    exceed ``threshold`` (clamped to at least 4 so the square root is real).
+    """
+    b2 = jnp.clip(b2, 1e-6, 1 - 1e-7)
+    threshold = jnp.maximum(threshold, 4.0)
+    rho_inf = 2.0 / (1.0 - b2) - 1.0
+    ts = jnp.maximum(t, 1.0)
+    b2t = jnp.exp(ts * jnp.log(b2))
+    rho_t = rho_inf - 2.0 * ts * b2t / (-jnp.expm1(ts * jnp.log(b2)))
+    ok = (rho_t > threshold) & (t >= 1) & (rho_inf > 4.0)
+    rho_s = jnp.where(ok, rho_t, 5.0)
+    inf_s = jnp.where(ok, rho_inf, 5.0)
+    r2 = (rho_s - 4.0) * (rho_s - 2.0) * inf_s / ((inf_s - 4.0) * (inf_s - 2.0) * rho_s)
+    return jnp.where(ok, jnp.sqrt(jnp.maximum(r2, 0.0)), 0.0)
+
+
+def evaluate(
+    kind: int,
+    t: jax.Array,
+    length: jax.Array,
+    start: jax.Array,
+    end: jax.Array,
+    params: jax.Array,
+    fn: ShapeFn | None = None,
+) -> jax.Array:
+    """Value of a phase of shape ``kind`` at ``t`` steps into it (``t`` float, >= 0).
+
+    ``params`` has ``NUM_PARAMS`` entries on its last axis. Every branch is safe
+    for a zero ``length`` (the phase counts as complete) and never divides by zero.
+    """
+    a, b, c, d = (params[..., i] for i in range(NUM_PARAMS))
+    p = _progress(t, length)
+    q = _remaining(t, length)
+    if kind == CONSTANT:
+        return start + jnp.zeros_like(t)
+    if kind in (POWER_IN, POWER_OUT):
+        # p**a and 1 - p**a (or q**a and 1 - q**a), each accurate where it is small.
+        x, y = (p, q) if kind == POWER_IN else (q, p)
+        a = jnp.maximum(a, 1e-12)
+        w_x = x**a
+        w_y = -jnp.expm1(a * jnp.log1p(-jnp.minimum(y, 1 - 1e-30)))
+        w_y = jnp.where(y >= 1, 1.0, w_y)
+        w_start, w_end = (w_y, w_x) if kind == POWER_IN else (w_x, w_y)
+        return _mix(start, end, w_start, w_end)
+    if kind == COSINE:
+        # (1 + cos(pi p)) / 2 = sin(pi q / 2)**2 and its complement sin(pi p / 2)**2.
+        w_start = jnp.sin(0.5 * jnp.pi * q) ** 2
+        w_end = jnp.sin(0.5 * jnp.pi * p) ** 2
+        w_start_a = w_start ** jnp.maximum(a, 1e-12)
+        w_end = jnp.where(a == 1, w_end, 1 - w_start_a)
+        return _mix(start, end, w_start_a, w_end)
+    if kind == EXP_NORMALIZED:
+        small = jnp.abs(a) < 1e-6
+        a_s = jnp.where(small, 1.0, a)
+        f = jnp.where(small, p, jnp.expm1(-a_s * p) / jnp.expm1(-a_s))
+        return _lerp(start, end, f)
+    if kind == EXP_APPROACH:
+        tau = jnp.maximum(a, 1e-12)
+        return _lerp(start, end, -jnp.expm1(-t / tau))
+    if kind == GEOMETRIC:
+        ok = (start > 0) & (end > 0)
+        s_safe = jnp.where(ok, start, 1.0)
+        e_safe = jnp.where(ok, end, 1.0)
+        geo = s_safe * jnp.exp(p * jnp.log(e_safe / s_safe))
+        return jnp.where(ok, geo, _lerp(start, end, p))
+    if kind == EXP_RATE:
+        steps = jnp.maximum(b, 1e-12)
+        q = jnp.where(c > 0, jnp.floor(t / steps), t / steps)
+        rate_ok = a > 0
+        value = start * jnp.exp(q * jnp.log(jnp.where(rate_ok, a, 1.0)))
+        value = jnp.where(rate_ok, value, jnp.where(q > 0, 0.0, start))
+        clamped = jnp.where(a < 1, jnp.maximum(value, end), jnp.minimum(value, end))
+        return jnp.where(d > 0, clamped, value)
+    if kind == INV_SQRT:
+        tau = jnp.maximum(a, 1e-12)
+        return _lerp(end, start, jnp.sqrt(tau / (jnp.maximum(t, 0) + tau)))
+    if kind == TANH:
+        return _lerp(end, start, 0.5 * (1 - jnp.tanh(a * (1 - p) + b * p)))
+    if kind == RADAM:
+        return _lerp(start, end, radam_rectification(t, a, b))
+    if kind >= NUM_BUILTIN:
+        if fn is None:  # pragma: no cover - guarded by the engine
+            raise ValueError("custom shape without a function")
+        f = jnp.asarray(fn(p), dtype=p.dtype)
+        return _lerp(start, end, f)
+    raise ValueError(f"unknown shape id {kind}")  # pragma: no cover

@@ -1,0 +1,157 @@
+"""Warmup schedules and warmup over any main schedule."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from jax.typing import ArrayLike
+
+from optax_warmup import _combine, _engine, _join, _shapes
+from optax_warmup import _validation as v
+
+WarmupMode = Literal["prefix", "continuous", "multiply"]
+WARMUP_MODES = ("prefix", "continuous", "multiply")
+
+
+def warmup_phase(
+    peak_value: ArrayLike,
+    warmup_steps: ArrayLike,
+    shape: _shapes.ShapeLike = "linear",
+    init_value: ArrayLike | None = None,
+) -> _engine.Phase:
+    """The warmup phase rising to ``peak_value`` over ``warmup_steps``.
+
+    Without ``init_value`` the warmup wastes no update: count ``c`` gets
+    ``peak * f((c + 1) / W)``, so the first update already moves and count
+    ``W - 1`` is at the peak. With ``init_value`` it is the optax / Hugging
+    Face convention: ``init + (peak - init) f(c / W)``, ``init`` at count 0.
+    """
+    v.check_duration("warmup_steps", warmup_steps)
+    v.check_finite("peak_value", peak_value)
+    resolved = _shapes.resolve(shape, "warmup")
+    if init_value is None:
+        if resolved.kind == _shapes.CONSTANT:
+            raise ValueError(
+                "a constant warmup holds init_value and then jumps to the peak; pass init_value."
+            )
+        return _engine.Phase(warmup_steps, 0.0, peak_value, resolved, offset=1, scale_end=1.0)
+    v.check_finite("init_value", init_value)
+    return _engine.Phase(warmup_steps, init_value, peak_value, resolved, scale_end=1.0)
+
+
+def hold_phase(value: ArrayLike, span: ArrayLike = 0, *, scale: float = 1.0) -> _engine.Phase:
+    """A phase that holds ``value`` (span 0 at the end of a schedule: forever)."""
+    constant = _shapes.ResolvedShape(_shapes.CONSTANT)
+    return _engine.Phase(span, value, value, constant, scale_start=scale, scale_end=scale)
+
+
+def warmup_schedule(
+    peak_value: ArrayLike,
+    warmup_steps: ArrayLike,
+    *,
+    shape: _shapes.ShapeLike = "linear",
+    init_value: ArrayLike | None = None,
+    dtype: Any = None,
+) -> _engine.PhaseSchedule:
+    """Warm up to ``peak_value`` over ``warmup_steps``, then hold it.
+
+    ``value(c) = peak * f((c + 1) / W)`` for ``c < W`` (no wasted first
+    update), or ``init + (peak - init) * f(c / W)`` when ``init_value`` is given
+    (the optax / Hugging Face convention: ``init`` at count 0, peak at ``W``);
+    ``peak`` from then on. ``f`` is the warmup shape (linear, cosine,
+    exponential, polynomial, 1-sqrt, constant or your own function of the
+    progress). ``warmup_steps = 0`` gives ``peak`` from count 0.
+
+    Args:
+      peak_value: the value reached at the end of warmup.
+      warmup_steps: the warmup length in steps.
+      shape: the warmup shape: a name, an ``optax_warmup.shapes`` object, or
+        a function of the progress ``p`` in [0, 1].
+      init_value: start value (optax convention); ``None`` for no wasted update.
+      dtype: output dtype (float32 by default).
+
+    Returns:
+      A schedule.
+
+    Example:
+      >>> import optax_warmup as ow
+      >>> s = ow.warmup_schedule(1.0, 4)
+      >>> [float(s(c)) for c in range(6)]
+      [0.25, 0.5, 0.75, 1.0, 1.0, 1.0]
+      >>> s = ow.warmup_schedule(1.0, 4, init_value=0.0)
+      >>> [float(s(c)) for c in range(6)]
+      [0.0, 0.25, 0.5, 0.75, 1.0, 1.0]
+    """
+    phase = warmup_phase(peak_value, warmup_steps, shape, init_value)
+    return _engine.from_phases([phase, hold_phase(peak_value)], dtype=dtype)
+
+
+def warmup_factor(
+    warmup_steps: ArrayLike,
+    *,
+    shape: _shapes.ShapeLike = "linear",
+    init_value: ArrayLike | None = None,
+) -> _engine.PhaseSchedule:
+    """A warmup multiplier rising to 1 over ``warmup_steps``: ``warmup_schedule(1.0, ...)``.
+
+    Example:
+      >>> import optax_warmup as ow
+      >>> [float(ow.warmup_factor(2)(c)) for c in range(3)]
+      [0.5, 1.0, 1.0]
+    """
+    return warmup_schedule(1.0, warmup_steps, shape=shape, init_value=init_value)
+
+
+def add_warmup(
+    schedule: _combine.ScheduleLike,
+    warmup_steps: ArrayLike,
+    *,
+    mode: WarmupMode = "prefix",
+    shape: _shapes.ShapeLike = "linear",
+    init_value: ArrayLike | None = None,
+) -> Any:
+    """Put a warmup in front of any schedule, in one of the field's three conventions.
+
+    - ``"prefix"``: warm up to ``schedule(0)`` over ``W`` steps, then run
+      ``schedule(c - W)``: the main schedule starts after warmup, intact.
+    - ``"continuous"``: warm up to ``schedule(W)``, then ``schedule(c)``: warmup
+      replaces the first ``W`` steps and joins the main schedule with no drop
+      (TF Model Garden's ``LinearWarmup``).
+    - ``"multiply"``: ``warmup_factor(c) * schedule(c)``: warmup as a multiplier
+      over any schedule (pytorch_warmup's convention); ``init_value`` is then
+      the initial factor.
+
+    Args:
+      schedule: the main schedule, a function of the count, or a number.
+      warmup_steps: warmup length in steps.
+      mode: ``"prefix"``, ``"continuous"`` or ``"multiply"``.
+      shape: the warmup shape.
+      init_value: start value of the warmup (``None``: no wasted update).
+
+    Returns:
+      A schedule. With library schedules in ``prefix`` mode (and in
+      ``continuous`` mode for non-cyclic ones) the result is a single
+      :class:`PhaseSchedule`.
+
+    Example:
+      >>> import optax_warmup as ow
+      >>> main = ow.linear_decay(1.0, 4)
+      >>> s = ow.add_warmup(main, 2)
+      >>> [float(s(c)) for c in range(7)]
+      [0.5, 1.0, 1.0, 0.75, 0.5, 0.25, 0.0]
+      >>> s = ow.add_warmup(main, 2, mode="continuous")
+      >>> [float(s(c)) for c in range(5)]
+      [0.25, 0.5, 0.5, 0.25, 0.0]
+    """
+    v.check_choice("mode", mode, WARMUP_MODES)
+    v.check_duration("warmup_steps", warmup_steps)
+    main = _combine.as_schedule(schedule)
+    if mode == "multiply":
+        return _combine.multiply(
+            warmup_factor(warmup_steps, shape=shape, init_value=init_value), main
+        )
+    target = main(0) if mode == "prefix" else main(warmup_steps)
+    warm = _engine.from_phases(
+        [warmup_phase(target, warmup_steps, shape, init_value), hold_phase(target)]
+    )
+    return _join.join([warm, main], [warmup_steps], rebase=(mode == "prefix"))
