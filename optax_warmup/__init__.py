@@ -79,6 +79,29 @@ __all__ += [
 # --- noise --------------------------------------------------------------------
 
 # --- gradient transformations and optimizer-tied warmups ----------------------
+from optax_warmup._optimizer_warmups import (  # noqa: E402
+    effective_warmup_period,
+    radam_warmup,
+    untuned_exponential_warmup,
+    untuned_linear_warmup,
+)
+from optax_warmup._transforms import (  # noqa: E402
+    ScaleByWarmupState,
+    WithWarmupState,
+    scale_by_warmup,
+    with_warmup,
+)
+
+__all__ += [
+    "ScaleByWarmupState",
+    "WithWarmupState",
+    "effective_warmup_period",
+    "radam_warmup",
+    "scale_by_warmup",
+    "untuned_exponential_warmup",
+    "untuned_linear_warmup",
+    "with_warmup",
+]
 
 # --- training-loop integration -------------------------------------------------
 
