@@ -79,6 +79,7 @@ __all__ += [
 # --- noise --------------------------------------------------------------------
 
 # --- gradient transformations and optimizer-tied warmups ----------------------
+from optax_warmup._gi_adam import gi_adam, gi_adamw, scale_by_gi_adam  # noqa: E402
 from optax_warmup._optimizer_warmups import (  # noqa: E402
     effective_warmup_period,
     radam_warmup,
@@ -96,7 +97,10 @@ __all__ += [
     "ScaleByWarmupState",
     "WithWarmupState",
     "effective_warmup_period",
+    "gi_adam",
+    "gi_adamw",
     "radam_warmup",
+    "scale_by_gi_adam",
     "scale_by_warmup",
     "untuned_exponential_warmup",
     "untuned_linear_warmup",
