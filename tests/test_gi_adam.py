@@ -101,8 +101,8 @@ def test_first_update_is_a_built_in_warmup() -> None:
 
 def test_state_layout_matches_optax_adam() -> None:
     params = {"w": jnp.ones((2, 3)), "b": jnp.zeros(3)}
-    gi_state = ow.gi_adamw(1e-3).init(params)
-    adam_state = optax.adamw(1e-3).init(params)
+    gi_state: Any = ow.gi_adamw(1e-3).init(params)
+    adam_state: Any = optax.adamw(1e-3).init(params)
     assert jax.tree.structure(gi_state) == jax.tree.structure(adam_state)
     assert isinstance(gi_state[0], optax.ScaleByAdamState)
     assert gi_state[0].count.dtype == jnp.int32
@@ -117,7 +117,7 @@ def test_one_trace_for_all_steps_and_hyperparameter_arrays() -> None:
         tx: Any = ow.scale_by_gi_adam(b2=b2)
         return tx.update(g, state)
 
-    state = ow.scale_by_gi_adam().init(jnp.zeros(4))
+    state: Any = ow.scale_by_gi_adam().init(jnp.zeros(4))
     for i, g in enumerate(random_grads()):
         _, state = step(jnp.asarray(0.99 + i * 1e-3), jnp.asarray(g, jnp.float32), state)
     assert len(traces) == 1
