@@ -86,6 +86,7 @@ from optax_warmup._hyperparams import (  # noqa: E402
     inject_schedules,
     tied_to_lr,
 )
+from optax_warmup._inspect import current_values  # noqa: E402
 from optax_warmup._optimizer_warmups import (  # noqa: E402
     effective_warmup_period,
     radam_warmup,
@@ -104,6 +105,7 @@ __all__ += [
     "ScaleByWarmupState",
     "WithWarmupState",
     "adafactor_b2",
+    "current_values",
     "effective_warmup_period",
     "gi_adam",
     "gi_adamw",
