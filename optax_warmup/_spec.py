@@ -76,7 +76,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from optax_warmup import _engine, _shapes, _units
+from optax_warmup import _engine, _shapes, _units, _validation
 
 _SHAPE_SEGMENTS = {
     "linear": "linear",
@@ -597,10 +597,12 @@ class _Compiler:
             if n != int(n) or n < 1:
                 raise self.error(f"n must be a whole number of cycles >= 1, got {n:g}", kw["n"].col)
             out["num_cycles"] = int(n)
-        if "mul" in kw:
-            out["cycle_mul"] = self.number(kw["mul"], "mul")
-        if "decay" in kw:
-            out["cycle_decay"] = self.number(kw["decay"], "decay")
+        for key, name, low in (("mul", "cycle_mul", 1.0), ("decay", "cycle_decay", 0.0)):
+            if key in kw:
+                x = self.number(kw[key], key)
+                with self.at(kw[key].col):
+                    _validation.check_range(key, x, low=low)
+                out[name] = x
         return out
 
 
