@@ -105,7 +105,7 @@ def _fmt_value(x: float) -> str:
 
 
 def _fmt_ratio(r: float) -> str:
-    return f"{r:.4f}" if r == 0 or abs(r) >= 1e-3 else f"{r:.2e}"
+    return f"{r:.4f}" if r == 0 or abs(r) >= 0.01 else f"{r:.3g}"
 
 
 def _short(n: float) -> str:
