@@ -52,7 +52,7 @@ def _read_config(arg: str) -> Any:
     try:
         import yaml
     except ImportError:
-        raise UsageError("reading YAML needs pyyaml: pip install pyyaml") from None
+        raise UsageError("reading YAML needs pyyaml: pip install 'optax-warmup[yaml]'") from None
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as e:

@@ -191,14 +191,14 @@ def test_round_trip_every_engine_shape(kind: int) -> None:
         _shapes.EXP_APPROACH: [9.0, 0.0, 0.0, 0.0],
     }.get(kind, [1.7, 0.0, 0.0, 0.0])
     s = _engine.from_arrays(
-        [40, 0],
-        [0.3, 0.05],
-        [1.2, 0.05],
+        np.asarray([40, 0]),
+        np.asarray([0.3, 0.05]),
+        np.asarray([1.2, 0.05]),
         kinds=(kind, _shapes.CONSTANT),
-        params=params,
-        lengths=[37.5, 0.0],
-        offsets=[0.25, 0.0],
-        cycle_scale=[[1.0, 0.0], [0.0, 0.0]],
+        params=np.asarray(params),
+        lengths=np.asarray([37.5, 0.0]),
+        offsets=np.asarray([0.25, 0.0]),
+        cycle_scale=np.asarray([[1.0, 0.0], [0.0, 0.0]]),
     )
     assert_same(round_trip(s), s)
     assert set(_config.ENGINE_SHAPES.values()) == set(range(_shapes.NUM_BUILTIN))
