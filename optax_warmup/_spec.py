@@ -456,6 +456,8 @@ class _Compiler:
             elif no_waste:
                 cur = _Level(0.0, 0.0)
             if name == "hold":
+                if "to" in kw and len(pos) > 1:
+                    raise self.error("hold's value is given twice (positional and to=)", pos[1].col)
                 value = kw.get("to", pos[1] if len(pos) > 1 else None)
                 target = cur if value is None else self.level(value, "to")
                 cur = target

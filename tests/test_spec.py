@@ -205,6 +205,7 @@ BAD = [
         r"cosine takes no argument power= \(it takes to=, from=, exponent=\)",
     ),
     ("linear(to=2, to=3)", 14, r"to= is given twice"),
+    ("hold(5, 0.1x, to=0.2x)", 9, r"hold's value is given twice"),
     ("linear(10, to=10%)", 12, r"to is a value, not a duration.*use 0\.1x"),
     ("linear(10, to=)", 15, r"expected a number, found '\)'"),
     ("linear(10, =3)", 12, r"expected a number, found '='"),
