@@ -153,5 +153,10 @@ __all__ += [
 # --- training-loop integration -------------------------------------------------
 
 # --- configuration, spec strings, plotting --------------------------------------
+from optax_warmup._config import from_config, to_config  # noqa: E402
+from optax_warmup._plot import plot  # noqa: E402
+from optax_warmup._spec import SpecError, parse_spec  # noqa: E402
+
+__all__ += ["SpecError", "from_config", "parse_spec", "plot", "to_config"]
 
 __version__ = "0.1.0"
