@@ -48,13 +48,37 @@ def _jitted(schedule: Callable[[jax.Array], Any]) -> Callable[[jax.Array], Any]:
     return jax.jit(fn)
 
 
-def eval_ours(w: np.ndarray, p: np.ndarray, total: int) -> jax.Array:
+def _ours_sweep_fn(total: int) -> Callable[[jax.Array, jax.Array], jax.Array]:
     counts = jnp.arange(total, dtype=jnp.int32)
 
     def one(warmup: jax.Array, peak: jax.Array) -> jax.Array:
         return ow.warmup_decay_schedule(peak, warmup, total, init_value=0.0)(counts)
 
-    return c.block(jax.jit(jax.vmap(one))(jnp.asarray(w), jnp.asarray(p)))
+    return jax.vmap(one)
+
+
+def eval_ours(w: np.ndarray, p: np.ndarray, total: int) -> jax.Array:
+    return c.block(jax.jit(_ours_sweep_fn(total))(jnp.asarray(w), jnp.asarray(p)))
+
+
+def _breakdown(w: np.ndarray, p: np.ndarray, total: int) -> dict[str, dict[str, float]]:
+    """Compile and run seconds of ours (all configs) and of optax (one config)."""
+    args = (jnp.asarray(w), jnp.asarray(p))
+    ours_compile, _, ours_fn = c.compile_seconds(_ours_sweep_fn(total), *args)
+    counts = jnp.arange(total, dtype=jnp.int32)
+    s = optax.warmup_cosine_decay_schedule(0.0, float(p[0]), int(w[0]), total)
+
+    def one_optax(x: jax.Array) -> Any:
+        return s(x)
+
+    optax_compile, _, optax_fn = c.compile_seconds(one_optax, counts)
+    runs = c.interleave(
+        {"ours": lambda: c.block(ours_fn(*args)), "optax": lambda: c.block(optax_fn(counts))}, 3
+    )
+    return {
+        "ours": {"compile": ours_compile, "run": c.median(runs["ours"])},
+        "optax": {"compile": optax_compile, "run": c.median(runs["optax"])},
+    }
 
 
 def eval_optax(w: np.ndarray, p: np.ndarray, total: int, *, jit: bool = True) -> list[jax.Array]:
@@ -92,11 +116,17 @@ def _eval_sweep(sizes: c.Sizes, results: c.Results) -> None:
     med = {k: c.median(v) for k, v in times.items()}
     for name, seconds in med.items():
         results.add(SECTION, case, "wall (s)", name, seconds, "s", times[name])
+    parts = _breakdown(w, p, total)
+    names = list(med)
+    for who, name in (("ours", names[0]), ("optax", names[1])):
+        per = "" if who == "ours" else " per config"
+        for part in ("compile", "run"):
+            value = parts[who][part]
+            results.add(SECTION, case, f"of which {part}{per} (s)", name, value, "s")
     ours = np.asarray(last["ours"])
     theirs = np.stack([np.asarray(x) for x in last["optax"]])
     rel = float(np.max(np.abs(ours - theirs)) / np.max(np.abs(theirs)))
     results.add(SECTION, case, "max rel diff vs optax", "ours vmap (1 compile)", rel, "")
-    names = list(med)
     results.check(
         SECTION,
         f"{case}: optax jit loop / ours wall",
