@@ -77,6 +77,9 @@ __all__ += [
 # --- optax drop-in names (same signatures as optax) ---------------------------
 
 # --- noise --------------------------------------------------------------------
+from optax_warmup._noise import NoisySchedule, with_noise  # noqa: E402
+
+__all__ += ["NoisySchedule", "with_noise"]
 
 # --- gradient transformations and optimizer-tied warmups ----------------------
 
