@@ -200,6 +200,11 @@ def sequence_length_ramp(
     return _ramp("length", init_length, final_length, ramp_steps, multiple, shape, rounding)
 
 
+@jax.jit
+def _evaluate(ramp: Any, counts: jax.Array) -> jax.Array:
+    return jnp.asarray(ramp(counts))
+
+
 def ramp_stages(ramp: Any, num_steps: int, *, chunk_size: int = 1 << 20) -> list[tuple[int, int]]:
     """The stages of an integer ramp over ``num_steps`` steps: ``(start_step, value)`` pairs.
 
@@ -224,14 +229,13 @@ def ramp_stages(ramp: Any, num_steps: int, *, chunk_size: int = 1 << 20) -> list
     """
     n = v.check_int_arg("num_steps", num_steps, low=1)
     size = min(v.check_int_arg("chunk_size", chunk_size, low=1), n)
-    evaluate = jax.jit(lambda r, c: jnp.asarray(r(c)))
     starts: list[np.ndarray] = []
     values: list[np.ndarray] = []
     previous = None
     idt = np.dtype(v.index_dtype())
     for lo in range(0, n, size):
         counts = np.minimum(np.arange(lo, lo + size, dtype=np.int64), n - 1).astype(idt)
-        vals = np.asarray(evaluate(ramp, counts))[: min(size, n - lo)]
+        vals = np.asarray(_evaluate(ramp, counts))[: min(size, n - lo)]
         change = np.empty(vals.shape, dtype=bool)
         change[0] = previous is None or vals[0] != previous
         change[1:] = vals[1:] != vals[:-1]
