@@ -172,7 +172,7 @@ def group_optimizer(
     names = list(groups)
     if not names:
         raise ValueError("groups must name at least one group, got none.")
-    transforms: dict[str, optax.GradientTransformation] = {}
+    transforms: dict[Any, optax.GradientTransformation] = {}
     for name, spec in groups.items():
         if spec is None:
             transforms[name] = optax.set_to_zero()
@@ -242,7 +242,7 @@ def scale_by_group(
         return ScaleByGroupState(count=jnp.zeros([], jnp.int32))
 
     def update_fn(
-        updates: optax.Updates, state: ScaleByGroupState, params: optax.Params | None = None
+        updates: optax.Updates, state: Any, params: optax.Params | None = None
     ) -> tuple[optax.Updates, ScaleByGroupState]:
         del params
         labels = label_fn(updates)
@@ -261,6 +261,6 @@ def scale_by_group(
         updates = jax.tree_util.tree_map(
             lambda g, sub: jax.tree_util.tree_map(lambda u: scale(u, g), sub), labels, updates
         )
-        return updates, ScaleByGroupState(count=optax.safe_increment(state.count))
+        return updates, ScaleByGroupState(count=jnp.asarray(optax.safe_increment(state.count)))
 
     return optax.GradientTransformation(init_fn, update_fn)

@@ -13,7 +13,7 @@ the averaging sees is shifted back by one, and warmups come from this library
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import Any, cast
 
 import jax
 import jax.numpy as jnp
@@ -120,7 +120,7 @@ def schedule_free_sgd(
     lr = _learning_rate(learning_rate, warmup_steps)
     inner = optax.sgd(lr)
     if weight_decay is not None:
-        inner = optax.chain(optax.add_decayed_weights(weight_decay), inner)
+        inner = optax.chain(optax.add_decayed_weights(cast(Any, weight_decay)), inner)
     return schedule_free(inner, lr, b1, weight_lr_power, state_dtype)
 
 
@@ -153,7 +153,7 @@ def schedule_free_adamw(
     lr = _learning_rate(learning_rate, warmup_steps)
     inner = optax.chain(
         optax.scale_by_rms(decay=b2, eps=eps, eps_in_sqrt=False, bias_correction=True),
-        optax.add_decayed_weights(weight_decay),
+        optax.add_decayed_weights(cast(Any, weight_decay)),
         optax.scale_by_learning_rate(lr),
     )
     return schedule_free(inner, lr, b1, weight_lr_power, state_dtype)

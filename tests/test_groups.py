@@ -33,7 +33,9 @@ def test_parameter_paths() -> None:
 
 def test_regex_labels_first_match_wins_and_default() -> None:
     select = {"emb": r"^embed/", "bias": r"bias$", "first": r"^layers/0/"}
-    labels = ow.group_labels(make_params(), select, ["emb", "bias", "first", "rest"], default="rest")
+    labels = ow.group_labels(
+        make_params(), select, ["emb", "bias", "first", "rest"], default="rest"
+    )
     assert labels["embed"]["table"] == "emb"
     assert labels["layers"][0]["bias"] == "bias"  # "bias" comes before "first"
     assert labels["layers"][0]["kernel"] == "first"
@@ -43,8 +45,10 @@ def test_regex_labels_first_match_wins_and_default() -> None:
 
 def test_empty_group_raises_naming_it() -> None:
     with pytest.raises(ValueError, match="'decoder' selects no parameters"):
-        ow.group_labels(make_params(), {"decoder": r"^decoder/"}, ["decoder", "rest"], default="rest")
-    tx = ow.group_optimizer(
+        ow.group_labels(
+            make_params(), {"decoder": r"^decoder/"}, ["decoder", "rest"], default="rest"
+        )
+    tx: Any = ow.group_optimizer(
         {"decoder": 0.1, "rest": 0.1}, {"decoder": r"^decoder/"}, optax.sgd, default="rest"
     )
     with pytest.raises(ValueError, match="'decoder' selects no parameters"):
@@ -78,7 +82,7 @@ def test_bad_selections_raise() -> None:
 def test_group_optimizer_schedules_and_freezing(rtol: float) -> None:
     params = make_params()
     warm = ow.warmup_schedule(0.4, 4)
-    tx = ow.group_optimizer(
+    tx: Any = ow.group_optimizer(
         {"embed": None, "head": warm, "body": 0.1},
         {"embed": r"^embed/", "head": r"^head/"},
         optax.sgd,
@@ -103,7 +107,7 @@ def test_group_optimizer_accepts_transformations_and_label_fn() -> None:
     def label_fn(p: Any) -> Any:
         return {"embed": "frozen", "layers": "adam", "head": "adam"}  # a prefix of params
 
-    tx = ow.group_optimizer({"frozen": None, "adam": optax.adam(0.1)}, label_fn)
+    tx: Any = ow.group_optimizer({"frozen": None, "adam": optax.adam(0.1)}, label_fn)
     state = tx.init(params)
     updates, _ = tx.update(grads_like(params), state, params)
     np.testing.assert_array_equal(np.asarray(updates["embed"]["table"]), 0.0)
@@ -115,7 +119,7 @@ def test_scale_by_group_values_and_dtype() -> None:
     params = make_params(jnp.bfloat16)
     third = np.float32(1 / 3)  # bf16(1/3) = 0.33984: quantising it first changes the result
     mult = {"frozen": None, "head": ow.warmup_factor(3), "body": third}
-    tx = optax.chain(
+    tx: Any = optax.chain(
         optax.sgd(-1.0),
         ow.scale_by_group(mult, {"frozen": "^embed", "head": "^head"}, default="body"),
     )
@@ -137,7 +141,7 @@ def test_scale_by_group_values_and_dtype() -> None:
 
 
 def test_scale_by_group_count_saturates() -> None:
-    tx = ow.scale_by_group({"a": ow.warmup_factor(2)}, {"a": "."})
+    tx: Any = ow.scale_by_group({"a": ow.warmup_factor(2)}, {"a": "."})
     state = ow.ScaleByGroupState(count=jnp.asarray(np.iinfo(np.int32).max, jnp.int32))
     updates, state = tx.update({"w": jnp.ones(1)}, state)
     assert int(state.count) == np.iinfo(np.int32).max
@@ -151,7 +155,7 @@ def test_scale_by_group_jit_traces_once_over_multiplier_arrays() -> None:
     def run(m: jax.Array, g: jax.Array) -> jax.Array:
         nonlocal traces
         traces += 1
-        tx = ow.scale_by_group({"a": ow.warmup_schedule(m, 4)}, {"a": "w"})
+        tx: Any = ow.scale_by_group({"a": ow.warmup_schedule(m, 4)}, {"a": "w"})
         updates, _ = tx.update({"w": g}, tx.init({"w": g}))
         return updates["w"]
 

@@ -44,7 +44,7 @@ def sgd_reference(b1: float = 0.9, power: float = 2.0) -> tuple[np.ndarray, list
     return y, [max_lr, weight_sum]
 
 
-def run(tx: optax.GradientTransformation, steps: int = len(GRADS)) -> tuple[jax.Array, Any]:
+def run(tx: Any, steps: int = len(GRADS)) -> tuple[Any, Any]:
     params = jnp.asarray([1.0, -1.0])
     state = tx.init(params)
     update = jax.jit(tx.update)
@@ -65,8 +65,8 @@ def test_sgd_matches_reference_on_one_clock() -> None:
 
 def test_lr_applied_at_update_k_is_schedule_at_k() -> None:
     lr = schedule()
-    tx = ow.schedule_free(optax.sgd(lr), lr)
-    ahead = optax.contrib.schedule_free(optax.sgd(lr), lr)  # optax: weights one step ahead
+    tx: Any = ow.schedule_free(optax.sgd(lr), lr)
+    ahead: Any = optax.contrib.schedule_free(optax.sgd(lr), lr)  # optax: weights one step ahead
     params = jnp.asarray([1.0, -1.0])
     state, state_ahead = tx.init(params), ahead.init(params)
     for k, g in enumerate(GRADS):
@@ -91,7 +91,7 @@ def test_zero_warmup_still_trains(make: Any) -> None:
 
 
 def test_adamw_warmup_lr_on_one_clock() -> None:
-    tx = ow.schedule_free_adamw(0.4, warmup_steps=4, b2=0.99, eps=1e-12)
+    tx: Any = ow.schedule_free_adamw(0.4, warmup_steps=4, b2=0.99, eps=1e-12)
     params = jnp.asarray([1.0, -1.0])
     state = tx.init(params)
     for k, g in enumerate(GRADS[:6]):
@@ -107,8 +107,8 @@ def test_adamw_warmup_lr_on_one_clock() -> None:
 
 def test_schedule_learning_rate_is_multiplied_by_the_warmup() -> None:
     main = ow.linear_decay(1.0, 10)
-    tx = ow.schedule_free_sgd(main, warmup_steps=2)
-    params, state = run(tx, steps=3)
+    tx: Any = ow.schedule_free_sgd(main, warmup_steps=2)
+    _, state = run(tx, steps=3)
     # lr(0) = 0.5 * 1.0, lr(1) = 1.0 * 0.9, lr(2) = 0.8: the max is lr(1).
     np.testing.assert_allclose(state.max_lr, 0.9, rtol=1e-6)
     z = np.asarray([1.0, -1.0]) - 0.5 * GRADS[0] - 0.9 * GRADS[1] - 0.8 * GRADS[2]
@@ -122,7 +122,7 @@ def test_traced_learning_rate_one_trace_and_vmap() -> None:
     def first_z(peak: jax.Array) -> jax.Array:
         nonlocal traces
         traces += 1
-        tx = ow.schedule_free_sgd(peak, warmup_steps=2)
+        tx: Any = ow.schedule_free_sgd(peak, warmup_steps=2)
         params = jnp.asarray([1.0, -1.0])
         _, state = tx.update(jnp.asarray(GRADS[0], jnp.float32), tx.init(params), params)
         return state.z
