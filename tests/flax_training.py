@@ -33,9 +33,7 @@ def data() -> tuple[jax.Array, jax.Array]:
 
 def transforms() -> dict[str, Callable[[], optax.GradientTransformation]]:
     """The optimizers each Flax test runs, by name; built fresh in every process."""
-    lr = ow.warmup_decay_schedule(0.05, WARMUP, 40)
     return {
-        "adamw_warmup_cosine": lambda: optax.adamw(lr, weight_decay=1e-2),
         "groups": lambda: ow.group_optimizer(
             {"first": None, "rest": ow.warmup_schedule(0.05, WARMUP)},
             {"first": r"^l1/"},
@@ -51,6 +49,10 @@ def transforms() -> dict[str, Callable[[], optax.GradientTransformation]]:
             ),
         ),
         "schedule_free": lambda: ow.schedule_free_adamw(0.05, warmup_steps=WARMUP),
+        "with_warmup": lambda: ow.with_warmup(
+            optax.adamw(ow.cosine_decay(0.05, 40), weight_decay=1e-2), WARMUP
+        ),
+        "gi_adam": lambda: ow.gi_adam(0.05),
     }
 
 
@@ -137,7 +139,7 @@ def linen_params(state: train_state.TrainState) -> dict[str, np.ndarray]:
 # --- checkpoints ------------------------------------------------------------------
 
 # (framework, transform) pairs checkpointed mid-warmup and resumed in a fresh process.
-RESUME_CASES = (("nnx", "adamw_warmup_cosine"), ("linen", "groups"))
+RESUME_CASES = (("nnx", "with_warmup"), ("linen", "gi_adam"))
 
 
 def save(path: str, tree: Any) -> None:

@@ -14,6 +14,7 @@ import numpy as np
 import optax
 import pytest
 
+import optax_warmup as ow
 from tests import flax_training as ft
 
 nnx = pytest.importorskip("flax.nnx")
@@ -59,6 +60,9 @@ def test_nnx_optimizer_matches_plain_optax(name: str) -> None:
         np.testing.assert_allclose(after[k], want[k], rtol=1e-6, atol=1e-7, err_msg=k)
     assert int(optimizer.step[...]) == STEPS
     assert losses[-1] < losses[0]
+    if name == "with_warmup":  # the warmup factor the next update will use, read through NNX
+        values = ow.current_values(nnx.as_pure(optimizer.opt_state))
+        np.testing.assert_allclose(values["warmup_factor"], (STEPS + 1) / ft.WARMUP, rtol=1e-6)
     frozen = name == "groups"
     for k in before:
         moved = not np.array_equal(before[k], after[k])
