@@ -18,7 +18,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from optax_warmup import _combine
+from optax_warmup import _combine, _transforms
 
 LabelFn = Callable[[Any], Any]
 Select = Mapping[str, str] | LabelFn
@@ -188,9 +188,16 @@ def group_optimizer(
 
 
 class ScaleByGroupState(NamedTuple):
-    """State of :func:`scale_by_group`: the number of updates applied (int32, saturating)."""
+    """State of :func:`scale_by_group`.
+
+    Attributes:
+      count: updates applied so far (int32, saturating at the int32 maximum).
+      multipliers: each group's multiplier for the next update (float32; 0 for
+        a frozen group), as reported by :func:`optax_warmup.current_values`.
+    """
 
     count: jax.Array
+    multipliers: dict[str, jax.Array]
 
 
 def scale_by_group(
@@ -204,7 +211,9 @@ def scale_by_group(
     ``update_g = m_g(count) * update_g``, with ``m_g`` evaluated in float32 and
     the product cast back to the update's dtype (the multiplier itself is never
     rounded to bf16). Chain it after any optimizer to give groups their own
-    warmup or learning-rate multiplier while sharing one optimizer.
+    warmup or learning-rate multiplier while sharing one optimizer. The state
+    holds the multipliers of the next update, which
+    :func:`optax_warmup.current_values` reports as ``multiplier/<group>``.
 
     Args:
       multipliers: ``{group: schedule, number or None}``; ``None`` freezes the group.
@@ -212,7 +221,7 @@ def scale_by_group(
       default: the group of parameters no regex matches.
 
     Returns:
-      A gradient transformation whose state is a saturating int32 count.
+      A gradient transformation with a :class:`ScaleByGroupState`.
 
     Example:
       >>> import jax.numpy as jnp, optax
@@ -237,30 +246,30 @@ def scale_by_group(
     }
     label_fn = _label_fn(select, names, default)
 
+    def state_at(count: jax.Array) -> ScaleByGroupState:
+        values = {
+            g: jnp.zeros([], jnp.float32) if sched is None else _transforms.factor_at(sched, count)
+            for g, sched in schedules.items()
+        }
+        return ScaleByGroupState(count=count, multipliers=values)
+
     def init_fn(params: optax.Params) -> ScaleByGroupState:
         label_fn(params)
-        return ScaleByGroupState(count=jnp.zeros([], jnp.int32))
+        return state_at(jnp.zeros([], jnp.int32))
 
     def update_fn(
         updates: optax.Updates, state: Any, params: optax.Params | None = None
     ) -> tuple[optax.Updates, ScaleByGroupState]:
         del params
         labels = label_fn(updates)
-        values = {
-            g: None if s is None else jnp.asarray(s(state.count), jnp.float32)
-            for g, s in schedules.items()
-        }
 
-        def scale(u: jax.Array, g: str) -> jax.Array:
-            m = values[g]
-            if m is None:
-                return jnp.zeros_like(u)
-            return (u * m).astype(u.dtype)
+        def scale(group: str, sub: Any) -> Any:
+            if schedules[group] is None:
+                return jax.tree_util.tree_map(jnp.zeros_like, sub)
+            return _transforms.scale_tree(sub, state.multipliers[group])
 
         # labels may be a prefix of the updates (as optax.multi_transform allows).
-        updates = jax.tree_util.tree_map(
-            lambda g, sub: jax.tree_util.tree_map(lambda u: scale(u, g), sub), labels, updates
-        )
-        return updates, ScaleByGroupState(count=jnp.asarray(optax.safe_increment(state.count)))
+        updates = jax.tree_util.tree_map(scale, labels, updates)
+        return updates, state_at(_transforms.next_count(state.count))
 
     return optax.GradientTransformation(init_fn, update_fn)

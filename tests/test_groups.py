@@ -140,12 +140,36 @@ def test_scale_by_group_values_and_dtype() -> None:
     assert int(state[1].count) == 4
 
 
+def test_current_values_reports_next_multipliers() -> None:
+    params = make_params()
+    tx: Any = optax.chain(
+        optax.sgd(1.0),
+        ow.scale_by_group(
+            {"frozen": None, "head": ow.warmup_factor(4), "body": 0.5},
+            {"frozen": "^embed", "head": "^head"},
+            default="body",
+        ),
+    )
+    state = tx.init(params)
+    for k in range(3):
+        values = ow.current_values(state)
+        assert set(values) == {"1/multiplier/frozen", "1/multiplier/head", "1/multiplier/body"}
+        np.testing.assert_allclose(values["1/multiplier/head"], min(1.0, (k + 1) / 4))
+        np.testing.assert_array_equal(values["1/multiplier/frozen"], 0.0)
+        np.testing.assert_array_equal(values["1/multiplier/body"], 0.5)
+        updates, state = tx.update(grads_like(params), state, params)
+        # The value reported before the update is the one it used.
+        np.testing.assert_allclose(updates["head"]["kernel"], -2.0 * min(1.0, (k + 1) / 4))
+
+
 def test_scale_by_group_count_saturates() -> None:
     tx: Any = ow.scale_by_group({"a": ow.warmup_factor(2)}, {"a": "."})
-    state = ow.ScaleByGroupState(count=jnp.asarray(np.iinfo(np.int32).max, jnp.int32))
+    state = tx.init({"w": jnp.ones(1)})
+    state = state._replace(count=jnp.asarray(np.iinfo(np.int32).max, jnp.int32))
     updates, state = tx.update({"w": jnp.ones(1)}, state)
-    assert int(state.count) == np.iinfo(np.int32).max
-    np.testing.assert_array_equal(updates["w"], 1.0)
+    np.testing.assert_array_equal(updates["w"], 0.5)  # the multiplier the state held
+    assert int(state.count) == np.iinfo(np.int32).max  # no wraparound to negative counts
+    np.testing.assert_array_equal(state.multipliers["a"], 1.0)
 
 
 def test_scale_by_group_jit_traces_once_over_multiplier_arrays() -> None:
