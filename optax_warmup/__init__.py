@@ -75,6 +75,37 @@ __all__ += [
 ]
 
 # --- optax drop-in names (same signatures as optax) ---------------------------
+from optax_warmup._optax_dropins import (  # noqa: E402
+    cosine_decay_schedule,
+    cosine_onecycle_schedule,
+    exponential_decay,
+    join_schedules,
+    linear_onecycle_schedule,
+    linear_schedule,
+    piecewise_constant_schedule,
+    piecewise_interpolate_schedule,
+    polynomial_schedule,
+    sgdr_schedule,
+    warmup_constant_schedule,
+    warmup_cosine_decay_schedule,
+    warmup_exponential_decay_schedule,
+)
+
+__all__ += [
+    "cosine_decay_schedule",
+    "cosine_onecycle_schedule",
+    "exponential_decay",
+    "join_schedules",
+    "linear_onecycle_schedule",
+    "linear_schedule",
+    "piecewise_constant_schedule",
+    "piecewise_interpolate_schedule",
+    "polynomial_schedule",
+    "sgdr_schedule",
+    "warmup_constant_schedule",
+    "warmup_cosine_decay_schedule",
+    "warmup_exponential_decay_schedule",
+]
 
 # --- noise --------------------------------------------------------------------
 
@@ -167,5 +198,10 @@ __all__ += [
 ]
 
 # --- configuration, spec strings, plotting --------------------------------------
+from optax_warmup._config import from_config, to_config  # noqa: E402
+from optax_warmup._plot import plot  # noqa: E402
+from optax_warmup._spec import SpecError, parse_spec  # noqa: E402
+
+__all__ += ["SpecError", "from_config", "parse_spec", "plot", "to_config"]
 
 __version__ = "0.1.0"
