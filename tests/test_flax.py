@@ -13,11 +13,10 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
+from flax import nnx
 
 import optax_warmup as ow
 from tests import flax_training as ft
-
-nnx = pytest.importorskip("flax.nnx")
 
 NAMES = list(ft.transforms())
 STEPS = 4
