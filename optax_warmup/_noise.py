@@ -42,11 +42,19 @@ class NoisySchedule:
         return jnp.where(active, n, 0.0)
 
     def __call__(self, count: ArrayLike) -> jax.Array:
-        base = jnp.asarray(self.schedule(count))
-        out = base.dtype if jnp.issubdtype(base.dtype, jnp.floating) else jnp.dtype(jnp.float32)
-        compute = jnp.promote_types(out, jnp.float32)
-        value = base.astype(compute) * (1 + self.noise(count).astype(compute))
-        return value.astype(out)
+        # One compiled program per structure, as PhaseSchedule (inlined under jit).
+        return _noisy_jit(self, count)
+
+
+def _noisy_value(s: NoisySchedule, count: ArrayLike) -> jax.Array:
+    base = jnp.asarray(s.schedule(count))
+    out = base.dtype if jnp.issubdtype(base.dtype, jnp.floating) else jnp.dtype(jnp.float32)
+    compute = jnp.promote_types(out, jnp.float32)
+    value = base.astype(compute) * (1 + s.noise(count).astype(compute))
+    return value.astype(out)
+
+
+_noisy_jit = jax.jit(_noisy_value)
 
 
 jax.tree_util.register_dataclass(
