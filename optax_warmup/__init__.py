@@ -108,6 +108,9 @@ __all__ += [
 ]
 
 # --- noise --------------------------------------------------------------------
+from optax_warmup._noise import NoisySchedule, with_noise  # noqa: E402
+
+__all__ += ["NoisySchedule", "with_noise"]
 
 # --- gradient transformations and optimizer-tied warmups ----------------------
 from optax_warmup._gi_adam import gi_adam, gi_adamw, scale_by_gi_adam  # noqa: E402
@@ -151,6 +154,51 @@ __all__ += [
 ]
 
 # --- training-loop integration -------------------------------------------------
+from optax_warmup._groups import (  # noqa: E402
+    ScaleByGroupState,
+    group_labels,
+    group_optimizer,
+    parameter_paths,
+    scale_by_group,
+)
+from optax_warmup._ramps import (  # noqa: E402
+    IntegerRamp,
+    batch_size_ramp,
+    integer_ramp,
+    ramp_stages,
+    sequence_length_ramp,
+)
+from optax_warmup._schedule_free import (  # noqa: E402
+    schedule_free,
+    schedule_free_adamw,
+    schedule_free_sgd,
+)
+from optax_warmup._sharpness import (  # noqa: E402
+    adam_preconditioner,
+    estimate_preconditioned_sharpness,
+    estimate_sharpness,
+    suggest_warmup_init,
+)
+
+__all__ += [
+    "IntegerRamp",
+    "ScaleByGroupState",
+    "adam_preconditioner",
+    "batch_size_ramp",
+    "estimate_preconditioned_sharpness",
+    "estimate_sharpness",
+    "group_labels",
+    "group_optimizer",
+    "integer_ramp",
+    "parameter_paths",
+    "ramp_stages",
+    "scale_by_group",
+    "schedule_free",
+    "schedule_free_adamw",
+    "schedule_free_sgd",
+    "sequence_length_ramp",
+    "suggest_warmup_init",
+]
 
 # --- configuration, spec strings, plotting --------------------------------------
 from optax_warmup._config import from_config, to_config  # noqa: E402

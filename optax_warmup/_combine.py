@@ -70,7 +70,7 @@ def as_schedule(schedule: ScheduleLike, name: str = "schedule") -> Callable[[Arr
         raise ValueError(f"{name} must be a schedule or a number, got {schedule!r}.") from e
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, eq=False)
 class ProductSchedule:
     """The product of schedules, e.g. a warmup factor times a main schedule."""
 
@@ -100,7 +100,7 @@ def multiply(*schedules: ScheduleLike) -> ProductSchedule:
     return ProductSchedule(tuple(as_schedule(s) for s in schedules))
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, eq=False)
 class JoinedSchedule:
     """Pieces of arbitrary schedules switched at boundaries (one evaluation per piece)."""
 
@@ -135,11 +135,12 @@ def sorted_boundaries(boundaries: Sequence[ArrayLike] | jax.Array, num_pieces: i
         arr = v.as_duration("boundaries", jnp.reshape(boundaries, (-1,)))
     else:
         items = list(boundaries)
-        arr = (
-            jnp.stack([v.as_duration("boundaries", x) for x in items])
-            if items
-            else jnp.zeros((0,), v.index_dtype())
-        )
+        if not items:
+            arr = jnp.zeros((0,), v.index_dtype())
+        elif any(v.is_traced(x) for x in items):
+            arr = jnp.stack([v.as_duration("boundaries", x) for x in items])
+        else:
+            arr = v.as_duration("boundaries", np.asarray([np.asarray(x) for x in items]))
     n = arr.shape[0]
     if n != num_pieces - 1:
         raise ValueError(

@@ -87,7 +87,7 @@ _DATA_FIELDS = (
 _META_FIELDS = ("kinds", "cycle_start", "custom_fns", "dtype")
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, eq=False)
 class PhaseSchedule:
     """A schedule made of phases; call it with a step count to get the value.
 
@@ -99,6 +99,9 @@ class PhaseSchedule:
     Counts below zero give the value at 0; counts past the last phase continue
     the last phase (closed shapes hold their end value, open ones such as
     inverse-sqrt keep decaying). Float counts are floored.
+
+    Schedules compare and hash by identity (their leaves are arrays), so
+    ``jax.jit(schedule)`` works like jitting any function.
     """
 
     spans: jax.Array
@@ -182,13 +185,20 @@ def from_phases(
     def stack(values: list[ArrayLike], dt: Any) -> jax.Array:
         return jnp.stack([jnp.asarray(x, dtype=dt) for x in values])
 
+    spans = [v.as_duration("span", ph.span) for ph in phases]  # traced spans: rounded
     return from_arrays(
-        spans=jnp.stack([v.as_duration("span", ph.span) for ph in phases]),
+        spans=jnp.stack(spans),
         starts=stack([ph.start for ph in phases], compute),
         ends=stack([ph.end for ph in phases], compute),
         kinds=tuple(kinds),
         params=jnp.stack([stack(list(ph.shape.params), compute) for ph in phases]),
-        lengths=stack([ph.span if ph.length is None else ph.length for ph in phases], compute),
+        lengths=stack(
+            [
+                span if ph.length is None else ph.length
+                for span, ph in zip(spans, phases, strict=True)
+            ],
+            compute,
+        ),
         offsets=stack([ph.offset for ph in phases], compute),
         cycle_scale=jnp.stack([stack([ph.scale_start, ph.scale_end], compute) for ph in phases]),
         custom_fns=tuple(fns),
@@ -311,6 +321,10 @@ def _as_count(count: ArrayLike) -> jax.Array:
         t = jnp.clip(jnp.floor(t), 0, hi)
     elif t.dtype == jnp.bool_:
         t = t.astype(idt)
+    elif (
+        jnp.issubdtype(t.dtype, jnp.unsignedinteger) and jnp.iinfo(t.dtype).max > np.iinfo(idt).max
+    ):
+        t = jnp.minimum(t, np.iinfo(idt).max)  # saturate instead of wrapping to negative
     return jnp.maximum(t.astype(idt), 0)
 
 
@@ -337,14 +351,20 @@ def _cycle_position(
     pf = period_s.astype(fdt)
     df = d.astype(fdt)
 
+    def grown(i: jax.Array) -> jax.Array:
+        # mul**i - 1: expm1 while small (mul near 1); past that ``pow``, whose
+        # rounding does not grow with i as ``exp(i * log(mul))``'s does.
+        x = i * log_m
+        return jnp.where(x < 0.5, jnp.expm1(jnp.minimum(x, 0.5)), mul_s**i - 1)
+
     def cycle_begin(i: jax.Array) -> jax.Array:
-        return pf * jnp.expm1(i * log_m) / (mul_s - 1)
+        return pf * grown(i) / (mul_s - 1)
 
     i_geo = jnp.floor(jnp.log1p(df * (mul_s - 1) / pf) / log_m)
     i_geo = jnp.where(df < cycle_begin(i_geo), i_geo - 1, i_geo)
     i_geo = jnp.where(df >= cycle_begin(i_geo + 1), i_geo + 1, i_geo)
     i_geo = jnp.maximum(i_geo, 0)
-    u_geo = (df - cycle_begin(i_geo)) / jnp.exp(i_geo * log_m)
+    u_geo = (df - cycle_begin(i_geo)) / mul_s**i_geo
     u_geo = jnp.clip(u_geo, 0, pf)
     u_geo_int = jnp.floor(u_geo)
 
@@ -385,8 +405,17 @@ def evaluate(schedule: PhaseSchedule, count: ArrayLike) -> jax.Array:
         u_frac = jnp.where(in_body, frac, 0.0).astype(compute)
         cycle = jnp.where(in_body, i, 0)
     idx = jnp.minimum(jnp.searchsorted(ends_cum, u, side="right"), n - 1)
-    steps_in = (u - begins[idx]).astype(compute) + s.offsets[idx] + u_frac
+    k = u - begins[idx]
+    offset = s.offsets[idx]
+    steps_in = k.astype(compute) + offset + u_frac
     length = s.lengths[idx]
+    # Steps left to the end of the progress length. Past 2**24 steps into a phase
+    # (float32), ``length - steps_in`` cannot resolve the last steps of the phase
+    # (the float spacing near 2e9 is 128), so the integer part is taken first.
+    span = spans[idx]
+    left_int = (span - k).astype(compute) + (length - span.astype(compute) - offset) - u_frac
+    exact = k < 2 ** (jnp.finfo(compute).nmant + 1)
+    steps_left = jnp.where(exact, length - steps_in, left_int)
     start = s.starts[idx]
     end = s.ends[idx]
     params = s.params[idx]
@@ -407,7 +436,7 @@ def evaluate(schedule: PhaseSchedule, count: ArrayLike) -> jax.Array:
 
     def shape_value(kind: int) -> jax.Array:
         fn = s.custom_fns[kind - _shapes.NUM_BUILTIN] if kind >= _shapes.NUM_BUILTIN else None
-        return _shapes.evaluate(kind, steps_in, length, start, end, params, fn)
+        return _shapes.evaluate(kind, steps_in, length, start, end, params, fn, steps_left)
 
     if len(distinct) == 1:
         value = shape_value(distinct[0])
@@ -443,7 +472,11 @@ def concatenate(pieces: Sequence[PhaseSchedule], dtype: Any = None) -> PhaseSche
     last = pieces[-1]
 
     def cat(name: str, dt: Any) -> jax.Array:
-        return jnp.concatenate([jnp.asarray(getattr(p, name), dtype=dt) for p in pieces])
+        parts = [getattr(p, name) for p in pieces]
+        if any(v.is_traced(x) for x in parts):
+            return jnp.concatenate([jnp.asarray(x, dtype=dt) for x in parts])
+        # Concrete pieces are joined on the host: no program compiled per piece count.
+        return jnp.asarray(np.concatenate([np.asarray(x) for x in parts]).astype(dt))
 
     return PhaseSchedule(
         spans=cat("spans", idt),
@@ -463,39 +496,53 @@ def concatenate(pieces: Sequence[PhaseSchedule], dtype: Any = None) -> PhaseSche
     )
 
 
-def fit_to(schedule: PhaseSchedule, steps: jax.Array) -> PhaseSchedule:
-    """Make a non-cyclic schedule occupy exactly ``steps`` steps.
+def place_pieces(
+    schedule: PhaseSchedule,
+    sizes: Sequence[int],
+    skips: jax.Array,
+    slots: jax.Array,
+) -> PhaseSchedule:
+    """Fit concatenated pieces into their slots of a join, in one vectorised pass.
 
-    Phases past ``steps`` get span 0; the last phase still reached is cut at
-    ``steps``, or the final phase is stretched (holding or continuing its shape)
-    when the schedule is shorter.
+    ``schedule`` is the concatenation of pieces of ``sizes[i]`` phases. Piece
+    ``i`` is first advanced by ``skips[i]`` steps (``piece(t + skip)``), then,
+    for every piece but the last, made to occupy exactly ``slots[i]`` steps:
+    phases past the slot get span 0, the phase that reaches it is cut, and the
+    piece's final phase is stretched when the piece is shorter (holding, or
+    continuing an open shape). The cost does not depend on the number of pieces.
     """
-    if schedule.is_cyclic:
-        raise ValueError("a cyclic schedule cannot be cut to a fixed length.")
     idt = v.index_dtype()
-    steps = jnp.maximum(jnp.asarray(steps, dtype=idt), 0)
-    ends_cum = jnp.minimum(jnp.cumsum(schedule.spans.astype(idt)), steps)
-    ends_cum = ends_cum.at[-1].set(steps)
-    spans = jnp.diff(ends_cum, prepend=jnp.zeros((1,), idt))
-    return dataclasses.replace(schedule, spans=spans)
-
-
-def skip(schedule: PhaseSchedule, steps: jax.Array) -> PhaseSchedule:
-    """The schedule advanced by ``steps``: ``skip(s, n)(t) == s(t + n)`` for ``t >= 0``."""
-    if schedule.is_cyclic:
-        raise ValueError("a cyclic schedule cannot be skipped ahead by the phase engine.")
-    idt = v.index_dtype()
-    steps = jnp.maximum(jnp.asarray(steps, dtype=idt), 0)
-    spans = schedule.spans.astype(idt)
-    ends_cum = jnp.cumsum(spans)
-    begins = ends_cum - spans
-    new_ends = jnp.maximum(ends_cum - steps, 0)
-    new_spans = jnp.diff(new_ends, prepend=jnp.zeros((1,), idt))
-    # Offsets are relative to a phase's length, so float precision is relative too.
-    # The last phase runs on past its span, so its whole skipped part moves into the offset.
-    moved = jnp.maximum(steps - begins, 0).astype(schedule.offsets.dtype)
-    offsets = schedule.offsets + moved
-    return dataclasses.replace(schedule, spans=new_spans, offsets=offsets)
+    # Concrete inputs are placed on the host with NumPy (the same code): no
+    # program is compiled for each new number of pieces.
+    concrete = not any(v.is_traced(x) for x in (schedule.spans, schedule.offsets, skips, slots))
+    xp: Any = np if concrete else jnp
+    sizes_np = np.asarray(sizes, dtype=np.int64)
+    num = len(sizes_np)
+    piece = np.repeat(np.arange(num), sizes_np)
+    first = np.cumsum(sizes_np) - sizes_np
+    is_first = np.zeros(piece.shape, bool)
+    is_first[first] = True
+    is_last = np.zeros(piece.shape, bool)
+    is_last[first + sizes_np - 1] = True
+    fitted = piece < num - 1
+    spans = xp.asarray(schedule.spans).astype(idt)
+    cum = xp.cumsum(spans)
+    base = (cum - spans)[first][piece]
+    local_end = cum - base
+    local_begin = local_end - spans
+    skip = xp.maximum(xp.asarray(skips).astype(idt), 0)[piece]
+    offsets = xp.asarray(schedule.offsets)
+    moved = xp.maximum(skip - local_begin, 0).astype(offsets.dtype)
+    local_end = xp.maximum(local_end - skip, 0)
+    slot = xp.maximum(xp.asarray(slots).astype(idt), 0)[piece]
+    local_end = xp.where(fitted, xp.minimum(local_end, slot), local_end)
+    local_end = xp.where(fitted & is_last, slot, local_end)
+    previous = xp.where(is_first, 0, xp.roll(local_end, 1))
+    return dataclasses.replace(
+        schedule,
+        spans=jnp.asarray(local_end - previous),
+        offsets=jnp.asarray(offsets + moved),
+    )
 
 
 _evaluate_jit = jax.jit(evaluate)

@@ -13,7 +13,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from optax_warmup import _combine, _engine, _shapes
+from optax_warmup import _combine, _engine, _optimizer_warmups, _shapes
 from optax_warmup import _validation as v
 
 _OPEN_ENDED = (_shapes.INV_SQRT, _shapes.EXP_APPROACH, _shapes.RADAM, _shapes.EXP_RATE)
@@ -124,7 +124,7 @@ def effective_warmup_period(values: np.ndarray) -> float:
     peak = float(values.max()) if values.size else 0.0
     if values.size < 2 or peak <= 0:
         return 0.0
-    return float(np.sum(1.0 - values[:-1] / peak))
+    return float(_optimizer_warmups.effective_warmup_period(values[:-1] / peak))
 
 
 def _phase_name(s: _engine.PhaseSchedule, i: int) -> str:
