@@ -14,6 +14,7 @@ Face ``get_wsd_schedule``).
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Callable
 from typing import Literal
 
@@ -38,8 +39,17 @@ GEOMETRIC = 6  # value = start * (end / start)**p (linear if signs differ)
 EXP_RATE = 7  # value = start * a**(q / b), q = t or staircase; clamp at end if d
 INV_SQRT = 8  # value = end + (start - end) * sqrt(a / (t + a)), open-ended
 TANH = 9  # value = end + (start - end) * (1 - tanh(a (1 - p) + b p)) / 2
-RADAM = 10  # f = RAdam rectification r_t at t (b2 = a, threshold = b), open-ended
-NUM_BUILTIN = 11
+RADAM = (
+    10  # f = RAdam rectification r_t at t (b2 = a, threshold = b, 1 - b2 = c if > 0), open-ended
+)
+COSINE_WAVE = 11  # periodic cosine, a half-waves per length (b > 0: restart), open-ended
+POWER_CYCLE = 12  # polynomial decay with cycle (TF / Keras): power a, open-ended
+INV_TIME = 13  # value = end + (start - end) / (1 + a q), q = t / b (floor if c > 0), open-ended
+NUM_BUILTIN = 14
+
+# Shapes that see the progress p in [0, 1]. For these, a positive fourth parameter
+# ``d = k`` warps the progress to ``p**k`` first (k-decay, Zhang et al. 2020).
+PROGRESS_KINDS = (POWER_IN, POWER_OUT, COSINE, EXP_NORMALIZED, GEOMETRIC, TANH)
 
 NUM_PARAMS = 4
 
@@ -214,23 +224,120 @@ def _lerp(start: jax.Array, end: jax.Array, f: jax.Array) -> jax.Array:
     return start * (1 - f) + end * f
 
 
-def radam_rectification(t: jax.Array, b2: jax.Array, threshold: jax.Array) -> jax.Array:
+def _horner(x: jax.Array, coefs: list[float]) -> jax.Array:
+    """``sum_i coefs[i] * x**i`` by Horner's rule."""
+    out = jnp.zeros_like(x) + coefs[-1]
+    for c in reversed(coefs[:-1]):
+        out = out * x + c
+    return out
+
+
+# expm1(x) - x = x**2 * sum_n x**n / (n + 2)!  (used for x < 1).
+_EXPM1_MINUS_X = [1.0 / math.factorial(n + 2) for n in range(16)]
+# 2 / eps - 2 / lam - 1, lam = -log(1 - eps), times eps * lam:
+# sum_{n >= 3} eps**n (n - 2) / (n (n - 1)) = eps**3 * sum_m eps**m (m + 1) / ((m + 3)(m + 2)).
+_RADAM_A = [(m + 1) / ((m + 3) * (m + 2)) for m in range(48)]
+
+
+def radam_rho(t: jax.Array, one_minus_b2: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """RAdam's ``(rho_t, rho_inf)`` for ``eps = 1 - b2``, accurate in float32.
+
+    ``rho_t = rho_inf - 2 t b2**t / (1 - b2**t)`` is the difference of two
+    numbers near ``2 / eps``; written as ``A + (2 / lam) (1 - x / expm1(x))``
+    with ``lam = -log(1 - eps)``, ``x = t lam`` and ``A = 2 / eps - 2 / lam - 1``
+    (both terms from cancellation-free series where they are small), it keeps
+    float32 precision where the direct formula loses three to four digits.
+    """
+    eps = jnp.clip(one_minus_b2, 1e-7, 1 - 1e-6)
+    rho_inf = 2.0 / eps - 1.0
+    lam = -jnp.log1p(-eps)
+    x = jnp.maximum(t, 1.0) * lam
+    em1 = jnp.expm1(jnp.minimum(x, 80.0))
+    small_x = x < 1
+    xs = jnp.where(small_x, x, 0.0)
+    ratio = jnp.where(
+        small_x, xs * xs * _horner(xs, _EXPM1_MINUS_X) / jnp.where(small_x, em1, 1.0), 1.0 - x / em1
+    )
+    small_e = eps < 0.5
+    es = jnp.where(small_e, eps, 0.0)
+    a_series = es**3 * _horner(es, _RADAM_A) / jnp.where(small_e, eps * lam, 1.0)
+    a_direct = 2.0 / eps - 2.0 / lam - 1.0
+    rho_t = jnp.where(small_e, a_series, a_direct) + (2.0 / lam) * ratio
+    return rho_t, rho_inf
+
+
+def radam_rectification(
+    t: jax.Array, b2: jax.Array, threshold: jax.Array, one_minus_b2: jax.Array | None = None
+) -> jax.Array:
     """RAdam's variance rectification ``r_t`` (Liu et al. 2019), 0 where undefined.
 
     ``t`` counts from 1 at the first update; ``r_t`` is 0 where ``rho_t`` does not
     exceed ``threshold`` (clamped to at least 4 so the square root is real).
+    ``one_minus_b2``, when given and positive, replaces ``1 - b2``: float32
+    cannot hold b2 = 0.999 (it stores 0.99900001), but holds ``1 - b2`` = 0.001
+    to 3e-8 relative.
     """
-    b2 = jnp.clip(b2, 1e-6, 1 - 1e-7)
+    eps = 1.0 - jnp.clip(b2, 1e-6, 1 - 1e-7)
+    if one_minus_b2 is not None:
+        eps = jnp.where(one_minus_b2 > 0, one_minus_b2, eps)
     threshold = jnp.maximum(threshold, 4.0)
-    rho_inf = 2.0 / (1.0 - b2) - 1.0
-    ts = jnp.maximum(t, 1.0)
-    b2t = jnp.exp(ts * jnp.log(b2))
-    rho_t = rho_inf - 2.0 * ts * b2t / (-jnp.expm1(ts * jnp.log(b2)))
+    rho_t, rho_inf = radam_rho(t, eps)
     ok = (rho_t > threshold) & (t >= 1) & (rho_inf > 4.0)
     rho_s = jnp.where(ok, rho_t, 5.0)
     inf_s = jnp.where(ok, rho_inf, 5.0)
     r2 = (rho_s - 4.0) * (rho_s - 2.0) * inf_s / ((inf_s - 4.0) * (inf_s - 2.0) * rho_s)
     return jnp.where(ok, jnp.sqrt(jnp.maximum(r2, 0.0)), 0.0)
+
+
+def _warp(p: jax.Array, q: jax.Array, k: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """Progress ``p -> p**k`` and ``q -> 1 - p**k`` (k-decay), each accurate where small.
+
+    ``k <= 0`` (and ``k = 1``) leaves the progress unchanged.
+    """
+    use = (k > 0) & (k != 1)
+    k_s = jnp.where(use, k, 1.0)
+    pos = p > 0
+    # log p, from p where p is small and from q = 1 - p where p is near 1.
+    log_p = jnp.where(p < 0.5, jnp.log(jnp.where(pos, p, 1.0)), jnp.log1p(-jnp.minimum(q, 0.5)))
+    p_k = jnp.where(pos, jnp.exp(k_s * log_p), 0.0)
+    q_k = jnp.where(pos, -jnp.expm1(k_s * log_p), 1.0)
+    return jnp.where(use, p_k, p), jnp.where(use, q_k, q)
+
+
+def _cosine_wave(
+    t: jax.Array, length: jax.Array, start: jax.Array, end: jax.Array, a: jax.Array, b: jax.Array
+) -> jax.Array:
+    """``end + (start - end) (1 + cos(pi m / L)) / 2`` with ``m = (a t) mod 2L``, or ``mod L``
+    when ``b > 0`` (the value jumps back to ``start`` after every half-wave).
+
+    The position is reduced exactly (``a t`` is exact for whole ``a``) and both
+    weights are written as ``sin**2`` of a small angle, so the value stays
+    accurate near its troughs. A zero ``length`` gives ``end``.
+    """
+    ok = length > 0
+    big_l = jnp.where(ok, length, 1.0)
+    m = jnp.mod(a * t, jnp.where(b > 0, big_l, 2 * big_l))
+    w_start = jnp.sin(0.5 * jnp.pi * (big_l - m) / big_l) ** 2
+    w_end = jnp.sin(0.5 * jnp.pi * jnp.minimum(m, 2 * big_l - m) / big_l) ** 2
+    return jnp.where(ok, _mix(start, end, w_start, w_end), end)
+
+
+def _power_cycle(
+    t: jax.Array, length: jax.Array, start: jax.Array, end: jax.Array, a: jax.Array
+) -> jax.Array:
+    """TF / Keras polynomial decay with ``cycle=True``: with ``n = max(1, ceil(t / L))``,
+    ``end + (start - end) ((n L - t) / (n L))**a`` (each cycle restarts lower, as the
+    decay stretches over ``n L`` steps). A zero ``length`` gives ``end``.
+    """
+    ok = length > 0
+    big_l = jnp.where(ok, length, 1.0)
+    span = jnp.maximum(jnp.ceil(t / big_l), 1.0) * big_l
+    x = (span - t) / span  # remaining fraction
+    y = t / span  # elapsed fraction
+    a = jnp.maximum(a, 1e-12)
+    w_x = x**a
+    w_y = jnp.where(y >= 1, 1.0, -jnp.expm1(a * jnp.log1p(-jnp.minimum(y, 1 - 1e-7))))
+    return jnp.where(ok, _mix(start, end, w_x, w_y), end)
 
 
 def evaluate(
@@ -250,6 +357,8 @@ def evaluate(
     a, b, c, d = (params[..., i] for i in range(NUM_PARAMS))
     p = _progress(t, length)
     q = _remaining(t, length)
+    if kind in PROGRESS_KINDS or kind >= NUM_BUILTIN:
+        p, q = _warp(p, q, d)
     if kind == CONSTANT:
         return start + jnp.zeros_like(t)
     if kind in (POWER_IN, POWER_OUT):
@@ -296,7 +405,15 @@ def evaluate(
     if kind == TANH:
         return _lerp(end, start, 0.5 * (1 - jnp.tanh(a * (1 - p) + b * p)))
     if kind == RADAM:
-        return _lerp(start, end, radam_rectification(t, a, b))
+        return _lerp(start, end, radam_rectification(t, a, b, c))
+    if kind == COSINE_WAVE:
+        return _cosine_wave(t, length, start, end, a, b)
+    if kind == POWER_CYCLE:
+        return _power_cycle(t, length, start, end, a)
+    if kind == INV_TIME:
+        steps = jnp.maximum(b, 1e-12)
+        q_t = jnp.where(c > 0, jnp.floor(t / steps), t / steps)
+        return end + (start - end) / (1 + jnp.maximum(a, 0.0) * q_t)
     if kind >= NUM_BUILTIN:
         if fn is None:  # pragma: no cover - guarded by the engine
             raise ValueError("custom shape without a function")
