@@ -314,13 +314,16 @@ def _as_count(count: ArrayLike) -> jax.Array:
 
 def _cycle_position(
     d: jax.Array, period: jax.Array, mul: jax.Array, limit: jax.Array
-) -> tuple[jax.Array, jax.Array, jax.Array]:
+) -> tuple[jax.Array, jax.Array, jax.Array, jax.Array, jax.Array]:
     """Cycle index and position in cycle-body coordinates for ``d >= 0`` steps.
 
-    Cycle ``i`` lasts ``period * mul**i`` steps. Returns ``(i, u_int, u_frac)``:
-    the position scaled back to the first cycle's length, as an integer part and
-    a fraction. Past the last cycle, ``i = limit - 1`` and the position is the
-    end of the body.
+    Cycle ``i`` lasts ``period * mul**i`` steps. Returns ``(i, u_int, u_frac, r,
+    scale)``: the position scaled back to the first cycle's length, as an
+    integer part and a fraction; and the steps since the cycle began ``r`` with
+    the cycle's stretch ``scale = mul**i``, from which progress is computed
+    without the rounding of the scaled position (exact when the cycle
+    boundaries are whole steps, as with a whole ``mul``). Past the last cycle,
+    ``i = limit - 1`` and the position is the end of the body (``scale = 1``).
     """
     idt = d.dtype
     fdt = jnp.float64 if v.x64_enabled() else jnp.float32
@@ -334,27 +337,37 @@ def _cycle_position(
     log_m = jnp.log(mul_s)
     pf = period_s.astype(fdt)
     df = d.astype(fdt)
+    # With a whole mul, powers and cycle boundaries are whole numbers: snap them.
+    whole = mul_s == jnp.round(mul_s)
+
+    def snap(x: jax.Array) -> jax.Array:
+        return jnp.where(whole, jnp.round(x), x)
 
     def cycle_begin(i: jax.Array) -> jax.Array:
-        return pf * jnp.expm1(i * log_m) / (mul_s - 1)
+        return snap(pf * jnp.expm1(i * log_m) / (mul_s - 1))
 
     i_geo = jnp.floor(jnp.log1p(df * (mul_s - 1) / pf) / log_m)
     i_geo = jnp.where(df < cycle_begin(i_geo), i_geo - 1, i_geo)
     i_geo = jnp.where(df >= cycle_begin(i_geo + 1), i_geo + 1, i_geo)
     i_geo = jnp.maximum(i_geo, 0)
-    u_geo = (df - cycle_begin(i_geo)) / jnp.exp(i_geo * log_m)
-    u_geo = jnp.clip(u_geo, 0, pf)
+    scale_geo = snap(jnp.exp(i_geo * log_m))
+    r_geo = df - cycle_begin(i_geo)
+    u_geo = jnp.clip(r_geo / scale_geo, 0, pf)
     u_geo_int = jnp.floor(u_geo)
 
     hi = float(np.iinfo(idt).max)
     i = jnp.where(geo, jnp.clip(i_geo, 0, hi).astype(idt), i_lin)
     u_int = jnp.where(geo, u_geo_int.astype(idt), r_lin)
     u_frac = jnp.where(geo, u_geo - u_geo_int, 0.0)
+    r = jnp.where(geo, r_geo, r_lin.astype(fdt))
+    scale = jnp.where(geo, scale_geo, 1.0)
     done = i >= limit
     i = jnp.where(done, limit - 1, i)
     u_int = jnp.where(done, period, u_int)
     u_frac = jnp.where(done, 0.0, u_frac)
-    return i, u_int, u_frac
+    r = jnp.where(done, pf, r)
+    scale = jnp.where(done, 1.0, scale)
+    return i, u_int, u_frac, r, scale
 
 
 def evaluate(schedule: PhaseSchedule, count: ArrayLike) -> jax.Array:
@@ -376,7 +389,7 @@ def evaluate(schedule: PhaseSchedule, count: ArrayLike) -> jax.Array:
         period = ends_cum[-1] - prefix
         d = t - prefix
         in_body = d >= 0
-        i, u_body, frac = _cycle_position(
+        i, u_body, frac, r, stretch = _cycle_position(
             jnp.maximum(d, 0), period, s.cycle_mul, s.num_cycles.astype(idt)
         )
         u = jnp.where(in_body, prefix + u_body, t)
@@ -385,6 +398,15 @@ def evaluate(schedule: PhaseSchedule, count: ArrayLike) -> jax.Array:
     idx = jnp.minimum(jnp.searchsorted(ends_cum, u, side="right"), n - 1)
     steps_in = (u - begins[idx]).astype(compute) + s.offsets[idx] + u_frac
     length = s.lengths[idx]
+    # Progress is computed in real steps of the (stretched) cycle: time and length
+    # both times the stretch, from the exact steps since the cycle began.
+    progress_t, progress_len = steps_in, length
+    if cycle is not None:
+        stretch = jnp.where(in_body, stretch, 1.0).astype(compute)
+        rel = (begins[idx] - prefix).astype(compute)
+        t_real = r.astype(compute) - rel * stretch + s.offsets[idx] * stretch
+        progress_t = jnp.where(in_body, t_real, steps_in)
+        progress_len = length * stretch
     start = s.starts[idx]
     end = s.ends[idx]
     params = s.params[idx]
@@ -405,7 +427,9 @@ def evaluate(schedule: PhaseSchedule, count: ArrayLike) -> jax.Array:
 
     def shape_value(kind: int) -> jax.Array:
         fn = s.custom_fns[kind - _shapes.NUM_BUILTIN] if kind >= _shapes.NUM_BUILTIN else None
-        return _shapes.evaluate(kind, steps_in, length, start, end, params, fn)
+        return _shapes.evaluate(
+            kind, steps_in, length, start, end, params, fn, progress=(progress_t, progress_len)
+        )
 
     if len(distinct) == 1:
         value = shape_value(distinct[0])

@@ -348,15 +348,20 @@ def evaluate(
     end: jax.Array,
     params: jax.Array,
     fn: ShapeFn | None = None,
+    progress: tuple[jax.Array, jax.Array] | None = None,
 ) -> jax.Array:
     """Value of a phase of shape ``kind`` at ``t`` steps into it (``t`` float, >= 0).
 
     ``params`` has ``NUM_PARAMS`` entries on its last axis. Every branch is safe
     for a zero ``length`` (the phase counts as complete) and never divides by zero.
+    ``progress``, when given, is a ``(time, length)`` pair with the same ratio as
+    ``(t, length)`` but computed more exactly (the engine passes real steps of a
+    stretched cycle); the progress ``p`` and ``1 - p`` come from it.
     """
     a, b, c, d = (params[..., i] for i in range(NUM_PARAMS))
-    p = _progress(t, length)
-    q = _remaining(t, length)
+    t_p, len_p = (t, length) if progress is None else progress
+    p = _progress(t_p, len_p)
+    q = _remaining(t_p, len_p)
     if kind in PROGRESS_KINDS or kind >= NUM_BUILTIN:
         p, q = _warp(p, q, d)
     if kind == CONSTANT:
