@@ -37,15 +37,16 @@ EXP_NORMALIZED = 4  # f = expm1(-a p) / expm1(-a)  (a -> 0: linear)
 EXP_APPROACH = 5  # f = 1 - exp(-t / a), open-ended (time constant a)
 GEOMETRIC = 6  # value = start * (end / start)**p (linear if signs differ)
 EXP_RATE = 7  # value = start * a**(q / b), q = t or staircase; clamp at end if d
-INV_SQRT = 8  # value = end + (start - end) * sqrt(a / (t + a)), open-ended
+# INV_SQRT: value = end + (start - end) * (a / (t + a))**k, k = b or 0.5 if b = 0, with t
+# floored to a multiple of c when c > 0 (staircase); open-ended.
+INV_SQRT = 8
 TANH = 9  # value = end + (start - end) * (1 - tanh(a (1 - p) + b p)) / 2
 RADAM = (
     10  # f = RAdam rectification r_t at t (b2 = a, threshold = b, 1 - b2 = c if > 0), open-ended
 )
 COSINE_WAVE = 11  # periodic cosine, a half-waves per length (b > 0: restart), open-ended
 POWER_CYCLE = 12  # polynomial decay with cycle (TF / Keras): power a, open-ended
-INV_TIME = 13  # value = end + (start - end) / (1 + a q), q = t / b (floor if c > 0), open-ended
-NUM_BUILTIN = 14
+NUM_BUILTIN = 13
 
 # Shapes that see the progress p in [0, 1]. For these, a positive fourth parameter
 # ``d = k`` warps the progress to ``p**k`` first (k-decay, Zhang et al. 2020).
@@ -232,38 +233,45 @@ def _horner(x: jax.Array, coefs: list[float]) -> jax.Array:
     return out
 
 
-# expm1(x) - x = x**2 * sum_n x**n / (n + 2)!  (used for x < 1).
-_EXPM1_MINUS_X = [1.0 / math.factorial(n + 2) for n in range(16)]
-# 2 / eps - 2 / lam - 1, lam = -log(1 - eps), times eps * lam:
-# sum_{n >= 3} eps**n (n - 2) / (n (n - 1)) = eps**3 * sum_m eps**m (m + 1) / ((m + 3)(m + 2)).
+# expm1(y) - y = y**2 * sum_n y**n / (n + 2)!  (used for y < 1).
+_EXPM1_MINUS_Y = [1.0 / math.factorial(n + 2) for n in range(16)]
+# (2 / a - 2 / x - 1) a x = sum_{n >= 3} a**n (n - 2) / (n (n - 1))
+#                         = a**3 sum_m a**m (m + 1) / ((m + 3)(m + 2))  (used for a < 0.5).
 _RADAM_A = [(m + 1) / ((m + 3) * (m + 2)) for m in range(48)]
 
 
-def radam_rho(t: jax.Array, one_minus_b2: jax.Array) -> tuple[jax.Array, jax.Array]:
-    """RAdam's ``(rho_t, rho_inf)`` for ``eps = 1 - b2``, accurate in float32.
+def radam_rho(
+    t: jax.Array, b2: jax.Array, one_minus_b2: jax.Array | None = None
+) -> tuple[jax.Array, jax.Array]:
+    """RAdam's ``(rho_t, rho_inf)``: ``rho_inf = 2 / (1 - b2) - 1``,
+    ``rho_t = rho_inf - 2 t b2**t / (1 - b2**t)`` (``t >= 1``; smaller ``t`` count as 1).
 
-    ``rho_t = rho_inf - 2 t b2**t / (1 - b2**t)`` is the difference of two
-    numbers near ``2 / eps``; written as ``A + (2 / lam) (1 - x / expm1(x))``
-    with ``lam = -log(1 - eps)``, ``x = t lam`` and ``A = 2 / eps - 2 / lam - 1``
-    (both terms from cancellation-free series where they are small), it keeps
-    float32 precision where the direct formula loses three to four digits.
+    ``b2`` is clipped into ``[1e-6, 1 - 1e-7]``; ``rho_t`` increases with ``t``
+    towards ``rho_inf``. Both terms of the difference are about ``2 / (1 - b2)``,
+    so it is rewritten without the cancellation: with ``a = 1 - b2``,
+    ``x = -log(b2)`` and ``y = t x``,
+    ``rho_t = (2 / a - 2 / x - 1) + (2 / x) h(y)``, ``h(y) = 1 - y / (exp(y) - 1)``;
+    the first term and ``h`` come from series without cancellation where small
+    (about 3e-7 relative in float32). ``one_minus_b2``, when given and positive,
+    replaces ``1 - b2``: float32 cannot hold b2 = 0.999 (it stores 0.99900001),
+    but holds ``1 - b2`` = 0.001 to 3e-8 relative.
     """
-    eps = jnp.clip(one_minus_b2, 1e-7, 1 - 1e-6)
-    rho_inf = 2.0 / eps - 1.0
-    lam = -jnp.log1p(-eps)
-    x = jnp.maximum(t, 1.0) * lam
-    em1 = jnp.expm1(jnp.minimum(x, 80.0))
-    small_x = x < 1
-    xs = jnp.where(small_x, x, 0.0)
-    ratio = jnp.where(
-        small_x, xs * xs * _horner(xs, _EXPM1_MINUS_X) / jnp.where(small_x, em1, 1.0), 1.0 - x / em1
-    )
-    small_e = eps < 0.5
-    es = jnp.where(small_e, eps, 0.0)
-    a_series = es**3 * _horner(es, _RADAM_A) / jnp.where(small_e, eps * lam, 1.0)
-    a_direct = 2.0 / eps - 2.0 / lam - 1.0
-    rho_t = jnp.where(small_e, a_series, a_direct) + (2.0 / lam) * ratio
-    return rho_t, rho_inf
+    a = 1.0 - jnp.clip(b2, 1e-6, 1 - 1e-7)
+    if one_minus_b2 is not None:
+        a = jnp.where(one_minus_b2 > 0, jnp.clip(one_minus_b2, 1e-7, 1 - 1e-6), a)
+    rho_inf = 2.0 / a - 1.0
+    x = -jnp.log1p(-a)
+    y = jnp.maximum(t, 1.0) * x
+    em1 = jnp.expm1(jnp.minimum(y, 80.0))
+    small_y = y < 1
+    ys = jnp.where(small_y, y, 0.0)
+    h_series = ys * ys * _horner(ys, _EXPM1_MINUS_Y) / jnp.where(small_y, em1, 1.0)
+    h = jnp.where(small_y, h_series, 1.0 - y / em1)
+    small_a = a < 0.5
+    a_s = jnp.where(small_a, a, 0.0)
+    first_series = a_s**3 * _horner(a_s, _RADAM_A) / jnp.where(small_a, a * x, 1.0)
+    first = jnp.where(small_a, first_series, 2.0 / a - 2.0 / x - 1.0)
+    return first + (2.0 / x) * h, rho_inf
 
 
 def radam_rectification(
@@ -277,11 +285,8 @@ def radam_rectification(
     cannot hold b2 = 0.999 (it stores 0.99900001), but holds ``1 - b2`` = 0.001
     to 3e-8 relative.
     """
-    eps = 1.0 - jnp.clip(b2, 1e-6, 1 - 1e-7)
-    if one_minus_b2 is not None:
-        eps = jnp.where(one_minus_b2 > 0, one_minus_b2, eps)
     threshold = jnp.maximum(threshold, 4.0)
-    rho_t, rho_inf = radam_rho(t, eps)
+    rho_t, rho_inf = radam_rho(t, b2, one_minus_b2)
     ok = (rho_t > threshold) & (t >= 1) & (rho_inf > 4.0)
     rho_s = jnp.where(ok, rho_t, 5.0)
     inf_s = jnp.where(ok, rho_inf, 5.0)
@@ -406,7 +411,11 @@ def evaluate(
         return jnp.where(d > 0, clamped, value)
     if kind == INV_SQRT:
         tau = jnp.maximum(a, 1e-12)
-        return _lerp(end, start, jnp.sqrt(tau / (jnp.maximum(t, 0) + tau)))
+        stair = jnp.maximum(c, 1e-12)
+        t_s = jnp.maximum(t, 0)
+        t_s = jnp.where(c > 0, stair * jnp.floor(t_s / stair), t_s)
+        ratio = tau / (t_s + tau)
+        return _lerp(end, start, jnp.where(b > 0, ratio ** jnp.maximum(b, 1e-12), jnp.sqrt(ratio)))
     if kind == TANH:
         return _lerp(end, start, 0.5 * (1 - jnp.tanh(a * (1 - p) + b * p)))
     if kind == RADAM:
@@ -415,10 +424,6 @@ def evaluate(
         return _cosine_wave(t, length, start, end, a, b)
     if kind == POWER_CYCLE:
         return _power_cycle(t, length, start, end, a)
-    if kind == INV_TIME:
-        steps = jnp.maximum(b, 1e-12)
-        q_t = jnp.where(c > 0, jnp.floor(t / steps), t / steps)
-        return end + (start - end) / (1 + jnp.maximum(a, 0.0) * q_t)
     if kind >= NUM_BUILTIN:
         if fn is None:  # pragma: no cover - guarded by the engine
             raise ValueError("custom shape without a function")

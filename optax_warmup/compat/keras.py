@@ -271,8 +271,12 @@ def InverseTimeDecay(
     """
     _check_positive("decay_steps", decay_steps)
     v.check_range("decay_rate", decay_rate, low=0.0)
-    flag = 1.0 if staircase else 0.0
-    shape = _shapes.ResolvedShape(_shapes.INV_TIME, (decay_rate, decay_steps, flag, 0.0))
+    # init / (1 + r t / D) = init * tau / (t + tau) with tau = D / r: the inverse-power
+    # shape with power 1, t floored to multiples of D for a staircase (rate 0: tau = 1e30).
+    d = jnp.asarray(decay_steps, jnp.float32)
+    tau = d / jnp.maximum(jnp.asarray(decay_rate, jnp.float32), d * 1e-30)
+    stair = d if staircase else 0.0
+    shape = _shapes.ResolvedShape(_shapes.INV_SQRT, (tau, 1.0, stair, 0.0))
     return _engine.from_phases([_engine.Phase(0, initial_learning_rate, 0.0, shape)])
 
 

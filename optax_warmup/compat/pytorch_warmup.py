@@ -26,10 +26,8 @@ from typing import Any
 import jax.numpy as jnp
 from jax.typing import ArrayLike
 
-from optax_warmup import _combine, _engine, _join, _shapes, _warmup
+from optax_warmup import _combine, _engine, _join, _optimizer_warmups, _shapes, _warmup
 from optax_warmup import _validation as v
-
-_MAX_TRACED_OFFSET = 64
 
 
 def _check_period(warmup_period: ArrayLike) -> None:
@@ -120,25 +118,9 @@ def UntunedExponentialWarmup(beta2: ArrayLike = 0.999) -> _engine.PhaseSchedule:
     return ExponentialWarmup(_untuned_period(beta2, 1.0))
 
 
-def _radam_offset(beta2: ArrayLike) -> Any:
-    """The first ``t >= 1`` with ``rho_t > 4`` (pytorch_warmup's ``get_offset``)."""
-    known = v.concrete_value(beta2)
-    if known is not None and known.ndim == 0:
-        b2 = float(known)
-        rho_inf = 2.0 / (1.0 - b2) - 1.0
-        t = 1
-        while rho_inf - 2.0 * t * b2**t / (1.0 - b2**t) <= 4.0:
-            t += 1
-        return t
-    # Traced: search the first offsets (enough for beta2 >= 0.62).
-    ts = jnp.arange(1, _MAX_TRACED_OFFSET + 1, dtype=jnp.float32)
-    rho, _ = _shapes.radam_rho(ts, 1.0 - jnp.asarray(beta2, jnp.float32))
-    ok = rho > 4.0
-    return jnp.where(ok.any(), jnp.argmax(ok) + 1, _MAX_TRACED_OFFSET)
-
-
 def RAdamWarmup(beta2: ArrayLike = 0.999) -> _engine.PhaseSchedule:
-    """``RAdamWarmup``: ``w(k) = r(k + offset)``, RAdam's rectification.
+    """``RAdamWarmup``: ``w(k) = r(k + offset)``, RAdam's rectification
+    (:func:`optax_warmup.radam_warmup` with threshold 4).
 
     ``r(t) = sqrt((rho_t - 4)(rho_t - 2) rho_inf / ((rho_inf - 4)(rho_inf - 2) rho_t))``,
     ``rho_inf = 2 / (1 - beta2) - 1``, ``rho_t = rho_inf - 2 t beta2**t / (1 - beta2**t)``;
@@ -156,13 +138,7 @@ def RAdamWarmup(beta2: ArrayLike = 0.999) -> _engine.PhaseSchedule:
       [0.01731, 0.02582, 0.64664]
     """
     v.check_range("beta2", beta2, low=0.6, high=1.0, low_open=True, high_open=True)
-    known = v.concrete_value(beta2)
-    b2 = jnp.asarray(beta2, jnp.float32)
-    # 1 - beta2 from the float64 value when known: float32 cannot hold 0.999 itself.
-    eps = jnp.float32(1.0 - float(known)) if known is not None and known.ndim == 0 else 1.0 - b2
-    shape = _shapes.ResolvedShape(_shapes.RADAM, (b2, 4.0, eps, 0.0))
-    offset = _radam_offset(beta2)
-    return _engine.from_phases([_engine.Phase(0, 0.0, 1.0, shape, offset=offset)])
+    return _optimizer_warmups.radam_warmup(beta2, threshold=4.0)
 
 
 def dampen(
