@@ -147,8 +147,9 @@ def radam_warmup(b2: ArrayLike, threshold: ArrayLike = 5.0) -> _engine.PhaseSche
     (1029 with threshold 4).
 
     Args:
-      b2: Adam's second-moment decay, in (0, 1). A traced ``b2`` is clipped
-        into ``[1e-6, 1 - 1e-7]``.
+      b2: Adam's second-moment decay, in (0, 1). A concrete ``b2`` is used at its
+        float64 value (float32 holds 0.999 as 0.99900001); a traced one is
+        clipped into ``[1e-6, 1 - 1e-7]``.
       threshold: the ``rho_t`` above which the rectification applies, >= 4.
         A traced threshold is raised to 4; a traced threshold that ``rho_t``
         never exceeds gives a factor of 0 (no update) rather than an error.

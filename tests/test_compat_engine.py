@@ -105,10 +105,15 @@ def rho64(t: int, b2: float) -> float:
 
 @pytest.mark.parametrize("b2", [0.9999, 0.999, 0.99, 0.9, 0.75, 0.3])
 def test_radam_rho_keeps_float32_precision(b2: float) -> None:
-    ts = np.asarray([*range(1, 200), 1000, 10_000, 100_000], np.float32)
-    got, _ = _shapes.radam_rho(jnp.asarray(ts), jnp.float32(1 - b2))
-    want = np.asarray([rho64(int(t), b2) for t in ts])
+    ts = jnp.asarray([*range(1, 200), 1000, 10_000, 100_000], jnp.float32)
     # The direct formula loses 3-4 digits here (2 / (1 - b2) minus a near-equal number).
+    got, _ = _shapes.radam_rho(ts, jnp.float32(b2), jnp.float32(1 - b2))
+    want = [rho64(int(t), b2) for t in ts]
+    np.testing.assert_allclose(np.asarray(got, np.float64), want, rtol=1e-6, atol=1e-6)
+    # From b2 alone: exact for the float32 value b2 holds.
+    b2_32 = float(np.float32(b2))
+    got, _ = _shapes.radam_rho(ts, jnp.float32(b2))
+    want = [rho64(int(t), b2_32) for t in ts]
     np.testing.assert_allclose(np.asarray(got, np.float64), want, rtol=1e-6, atol=1e-6)
 
 
