@@ -230,19 +230,13 @@ def _trunc_normal_cdf(x: float, bound: float, std: float) -> float:
 @pytest.mark.parametrize("std", [1.0, 0.3])
 def test_noise_is_timms_truncated_normal_in_its_range(std: float) -> None:
     lo, hi, pct = 10, 4010, 0.5
-    plain = timm.StepLRScheduler(BASE, 10_000, warmup_t=2, warmup_lr_init=0.01)
-    noisy = timm.StepLRScheduler(
-        BASE,
-        10_000,
-        warmup_t=2,
-        warmup_lr_init=0.01,
-        noise_range_t=[lo, hi],
-        noise_pct=pct,
-        noise_std=std,
-        noise_seed=7,
-    )
+
+    def step(**noise: Any) -> Any:
+        return timm.StepLRScheduler(BASE, 10_000, warmup_t=2, warmup_lr_init=0.01, **noise)
+
+    noise = {"noise_range_t": [lo, hi], "noise_pct": pct, "noise_std": std}
     counts = range(4100)
-    a, b = values(plain, counts), values(noisy, counts)
+    a, b = values(step(), counts), values(step(**noise, noise_seed=7), counts)
     outside = np.r_[0:lo, hi:4100]
     np.testing.assert_array_equal(a[outside], b[outside])
     n = np.sort(b[lo:hi] / a[lo:hi] - 1)
@@ -251,22 +245,10 @@ def test_noise_is_timms_truncated_normal_in_its_range(std: float) -> None:
     cdf = np.asarray([_trunc_normal_cdf(x, pct, std) for x in n])
     ecdf = np.arange(1, len(n) + 1) / len(n)
     assert np.max(np.abs(ecdf - cdf)) < 0.03
-    # Same seed, same draws; another seed, other draws; pure under jit.
-    again = timm.StepLRScheduler(
-        BASE,
-        10_000,
-        warmup_t=2,
-        warmup_lr_init=0.01,
-        noise_range_t=[lo, hi],
-        noise_pct=pct,
-        noise_std=std,
-        noise_seed=7,
-    )
-    np.testing.assert_array_equal(values(again, range(100)), b[:100])
-    other = timm.StepLRScheduler(
-        BASE, 10_000, noise_range_t=lo, noise_pct=pct, noise_std=std, noise_seed=8
-    )
-    assert not np.array_equal(values(other, range(lo, lo + 50)), b[lo : lo + 50])
+    # Same seed, same draws; another seed, other draws.
+    np.testing.assert_array_equal(values(step(**noise, noise_seed=7), range(100)), b[:100])
+    other = values(step(**noise, noise_seed=8), range(lo, lo + 50))
+    assert not np.array_equal(other, b[lo : lo + 50])
 
 
 def test_noise_never_touches_count_zero() -> None:

@@ -31,6 +31,7 @@ timm conventions kept here:
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
@@ -44,61 +45,75 @@ from optax_warmup import _validation as v
 NoiseRange = ArrayLike | Sequence[ArrayLike] | None
 
 
-def _check_common(
-    warmup_t: ArrayLike, warmup_lr_init: ArrayLike, noise_pct: ArrayLike, noise_std: ArrayLike
-) -> None:
-    v.check_duration("warmup_t", warmup_t)
-    v.check_range("warmup_lr_init", warmup_lr_init, low=0.0)
-    v.check_range("noise_pct", noise_pct, low=0.0, low_open=True)
-    v.check_range("noise_std", noise_std, low=0.0, low_open=True)
+@dataclasses.dataclass(frozen=True)
+class _Protocol:
+    """timm's per-update protocol around a decay: warmup, the count-0 value, noise."""
 
+    peak_value: ArrayLike
+    warmup_t: ArrayLike
+    warmup_lr_init: ArrayLike
+    warmup_prefix: bool
+    noise_range_t: NoiseRange
+    noise_pct: ArrayLike
+    noise_std: ArrayLike
+    noise_seed: ArrayLike
 
-def _finish(
-    peak_value: ArrayLike,
-    main: Any,
-    *,
-    warmup_t: ArrayLike,
-    warmup_lr_init: ArrayLike,
-    warmup_prefix: bool,
-    target: ArrayLike,
-    fix_first: bool,
-    noise_range_t: NoiseRange,
-    noise_pct: ArrayLike,
-    noise_std: ArrayLike,
-    noise_seed: ArrayLike,
-) -> Any:
-    """Warmup in front of (prefix) or over (no prefix) ``main``, count 0, noise."""
-    w = v.as_duration("warmup_t", warmup_t)
-    warm = _engine.from_phases(
-        [_engine.Phase(w, warmup_lr_init, target), _warmup.hold_phase(target)]
-    )
-    schedule = _join.join([warm, main], [w], rebase=warmup_prefix)
-    if fix_first:
-        # Count 0 holds the constructor's value, not _get_lr(0).
-        first = jnp.where(w > 0, jnp.asarray(warmup_lr_init, jnp.float32), peak_value)
-        schedule = _join.join([_combine.constant_schedule(first), schedule], [1], rebase=False)
-    if noise_range_t is None:
-        return schedule
-    lo: Any
-    hi: Any = None
-    if isinstance(noise_range_t, list | tuple):
-        if len(noise_range_t) != 2:
-            raise ValueError(
-                f"noise_range_t must be a number or [start, stop], got {noise_range_t!r}."
-            )
-        lo, hi = noise_range_t
-    else:
-        lo = noise_range_t
-    v.check_finite("noise_range_t", lo)
-    # Counts are whole: t >= lo means t >= ceil(lo); count 0 is never noisy.
-    start = jnp.maximum(jnp.ceil(jnp.asarray(lo, jnp.float32)), 1).astype(v.index_dtype())
-    stop = None
-    if hi is not None:
-        v.check_finite("noise_range_t", hi)
-        stop = jnp.maximum(jnp.ceil(jnp.asarray(hi, jnp.float32)), 0).astype(v.index_dtype())
-    return _noise.with_noise(
-        schedule, std=noise_std, bound=noise_pct, seed=noise_seed, start=start, stop=stop
-    )
+    @classmethod
+    def of(cls, arguments: dict[str, Any]) -> _Protocol:
+        """From a scheduler's arguments (its ``locals()``), which carry the same names."""
+        return cls(**{f.name: arguments[f.name] for f in dataclasses.fields(cls)})
+
+    def __post_init__(self) -> None:
+        v.check_duration("warmup_t", self.warmup_t)
+        v.check_range("warmup_lr_init", self.warmup_lr_init, low=0.0)
+        v.check_range("noise_pct", self.noise_pct, low=0.0, low_open=True)
+        v.check_range("noise_std", self.noise_std, low=0.0, low_open=True)
+
+    def apply(self, main: Any, *, target: ArrayLike | None = None, fix_first: bool = False) -> Any:
+        """Warmup to ``target`` (default the peak) in front of (prefix) or over ``main``.
+
+        ``fix_first`` holds count 0 at the constructor's value where ``_get_lr(0)``
+        differs from it.
+        """
+        w = v.as_duration("warmup_t", self.warmup_t)
+        target = self.peak_value if target is None else target
+        warm = _engine.from_phases(
+            [_engine.Phase(w, self.warmup_lr_init, target), _warmup.hold_phase(target)]
+        )
+        schedule = _join.join([warm, main], [w], rebase=self.warmup_prefix)
+        if fix_first:
+            init = jnp.asarray(self.warmup_lr_init, jnp.float32)
+            first = jnp.where(w > 0, init, self.peak_value)
+            schedule = _join.join([_combine.constant_schedule(first), schedule], [1], rebase=False)
+        return schedule if self.noise_range_t is None else self._noisy(schedule)
+
+    def _noisy(self, schedule: Any) -> Any:
+        lo: Any
+        hi: Any = None
+        if isinstance(self.noise_range_t, list | tuple):
+            if len(self.noise_range_t) != 2:
+                raise ValueError(
+                    f"noise_range_t must be a number or [start, stop], got {self.noise_range_t!r}."
+                )
+            lo, hi = self.noise_range_t
+        else:
+            lo = self.noise_range_t
+        v.check_finite("noise_range_t", lo)
+        # Counts are whole: t >= lo means t >= ceil(lo); count 0 is never noisy.
+        idt = v.index_dtype()
+        start = jnp.maximum(jnp.ceil(jnp.asarray(lo, jnp.float32)), 1).astype(idt)
+        stop = None
+        if hi is not None:
+            v.check_finite("noise_range_t", hi)
+            stop = jnp.maximum(jnp.ceil(jnp.asarray(hi, jnp.float32)), 0).astype(idt)
+        return _noise.with_noise(
+            schedule,
+            std=self.noise_std,
+            bound=self.noise_pct,
+            seed=self.noise_seed,
+            start=start,
+            stop=stop,
+        )
 
 
 def _cycles(
@@ -186,22 +201,10 @@ def CosineLRScheduler(
       >>> [round(float(s(k)), 4) for k in range(6)]
       [0.2, 0.6, 0.5, 0.1464, 0.0, 0.0]
     """
-    _check_common(warmup_t, warmup_lr_init, noise_pct, noise_std)
+    protocol = _Protocol.of(locals())
     shape = _shapes.ResolvedShape(_shapes.COSINE, (1.0, 0.0, 0.0, _k_decay(k_decay)))
     main = _cycles(peak_value, t_initial, lr_min, shape, cycle_mul, cycle_decay, cycle_limit)
-    return _finish(
-        peak_value,
-        main,
-        warmup_t=warmup_t,
-        warmup_lr_init=warmup_lr_init,
-        warmup_prefix=warmup_prefix,
-        target=peak_value,
-        fix_first=False,
-        noise_range_t=noise_range_t,
-        noise_pct=noise_pct,
-        noise_std=noise_std,
-        noise_seed=noise_seed,
-    )
+    return protocol.apply(main)
 
 
 def TanhLRScheduler(
@@ -245,7 +248,7 @@ def TanhLRScheduler(
       >>> [round(float(s(k)), 4) for k in (0, 1, 5, 9, 10)]
       [1.0, 1.0, 0.982, 0.018, 0.0]
     """
-    _check_common(warmup_t, warmup_lr_init, noise_pct, noise_std)
+    protocol = _Protocol.of(locals())
     v.check_finite("lb", lb)
     v.check_finite("ub", ub)
     lo, hi = v.concrete_value(lb), v.concrete_value(ub)
@@ -254,19 +257,7 @@ def TanhLRScheduler(
     shape = _shapes.ResolvedShape(_shapes.TANH, (lb, ub, 0.0, 0.0))
     main = _cycles(peak_value, t_initial, lr_min, shape, cycle_mul, cycle_decay, cycle_limit)
     w = v.as_duration("warmup_t", warmup_t)
-    return _finish(
-        peak_value,
-        main,
-        warmup_t=w,
-        warmup_lr_init=warmup_lr_init,
-        warmup_prefix=warmup_prefix,
-        target=peak_value if warmup_prefix else main(w),
-        fix_first=True,
-        noise_range_t=noise_range_t,
-        noise_pct=noise_pct,
-        noise_std=noise_std,
-        noise_seed=noise_seed,
-    )
+    return protocol.apply(main, target=peak_value if warmup_prefix else main(w), fix_first=True)
 
 
 def PolyLRScheduler(
@@ -305,23 +296,11 @@ def PolyLRScheduler(
       >>> [float(s(k)) for k in range(5)]
       [1.0, 0.75, 0.5, 0.25, 0.0]
     """
-    _check_common(warmup_t, warmup_lr_init, noise_pct, noise_std)
+    protocol = _Protocol.of(locals())
     v.check_range("power", power, low=0.0, low_open=True)
     shape = _shapes.ResolvedShape(_shapes.POWER_OUT, (power, 0.0, 0.0, _k_decay(k_decay)))
     main = _cycles(peak_value, t_initial, lr_min, shape, cycle_mul, cycle_decay, cycle_limit)
-    return _finish(
-        peak_value,
-        main,
-        warmup_t=warmup_t,
-        warmup_lr_init=warmup_lr_init,
-        warmup_prefix=warmup_prefix,
-        target=peak_value,
-        fix_first=False,
-        noise_range_t=noise_range_t,
-        noise_pct=noise_pct,
-        noise_std=noise_std,
-        noise_seed=noise_seed,
-    )
+    return protocol.apply(main)
 
 
 def StepLRScheduler(
@@ -355,24 +334,12 @@ def StepLRScheduler(
       >>> [float(s(k)) for k in range(6)]
       [0.1, 1.0, 1.0, 0.5, 0.5, 0.25]
     """
-    _check_common(warmup_t, warmup_lr_init, noise_pct, noise_std)
+    protocol = _Protocol.of(locals())
     v.check_range("decay_t", decay_t, low=0.0, low_open=True)
     v.check_range("decay_rate", decay_rate, low=0.0)
     shape = _shapes.ResolvedShape(_shapes.EXP_RATE, (decay_rate, decay_t, 1.0, 0.0))
     main = _engine.from_phases([_engine.Phase(0, peak_value, 0.0, shape)])
-    return _finish(
-        peak_value,
-        main,
-        warmup_t=warmup_t,
-        warmup_lr_init=warmup_lr_init,
-        warmup_prefix=warmup_prefix,
-        target=peak_value,
-        fix_first=False,
-        noise_range_t=noise_range_t,
-        noise_pct=noise_pct,
-        noise_std=noise_std,
-        noise_seed=noise_seed,
-    )
+    return protocol.apply(main)
 
 
 def MultiStepLRScheduler(
@@ -406,7 +373,7 @@ def MultiStepLRScheduler(
       >>> [round(float(s(k)), 4) for k in range(5)]
       [1.0, 1.0, 0.1, 0.01, 0.01]
     """
-    _check_common(warmup_t, warmup_lr_init, noise_pct, noise_std)
+    protocol = _Protocol.of(locals())
     v.check_range("decay_rate", decay_rate, low=0.0)
     milestones = jnp.reshape(jnp.asarray(decay_t), (-1,))
     v.check_duration("decay_t", milestones)
@@ -416,19 +383,7 @@ def MultiStepLRScheduler(
     powers = jnp.arange(milestones.shape[0] + 1, dtype=jnp.float32)
     values = jnp.asarray(peak_value, jnp.float32) * jnp.asarray(decay_rate, jnp.float32) ** powers
     main = _decays.piecewise_constant(milestones, values)
-    return _finish(
-        peak_value,
-        main,
-        warmup_t=warmup_t,
-        warmup_lr_init=warmup_lr_init,
-        warmup_prefix=warmup_prefix,
-        target=peak_value,
-        fix_first=True,
-        noise_range_t=noise_range_t,
-        noise_pct=noise_pct,
-        noise_std=noise_std,
-        noise_seed=noise_seed,
-    )
+    return protocol.apply(main, fix_first=True)
 
 
 __all__ = [
