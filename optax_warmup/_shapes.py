@@ -417,7 +417,8 @@ def evaluate(
         ratio = tau / (t_s + tau)
         return _lerp(end, start, jnp.where(b > 0, ratio ** jnp.maximum(b, 1e-12), jnp.sqrt(ratio)))
     if kind == TANH:
-        return _lerp(end, start, 0.5 * (1 - jnp.tanh(a * (1 - p) + b * p)))
+        # (1 - tanh(x)) / 2 = 1 / (1 + exp(2x)): no cancellation where tanh(x) nears 1.
+        return _lerp(end, start, jax.nn.sigmoid(-2 * (a * q + b * p)))
     if kind == RADAM:
         return _lerp(start, end, radam_rectification(t, a, b, c))
     if kind == COSINE_WAVE:

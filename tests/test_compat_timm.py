@@ -17,6 +17,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from optax_warmup.compat import timm
 from tests.compat_helpers import assert_matches, values
@@ -325,3 +327,27 @@ def test_bad_arguments() -> None:
         timm.MultiStepLRScheduler(BASE, [5, 3])
     with pytest.raises(ValueError, match="k_decay"):
         timm.CosineLRScheduler(BASE, 10, k_decay=0.0)
+
+
+@settings(max_examples=20, deadline=None)
+@given(
+    kind=st.sampled_from(["cosine", "tanh", "poly"]),
+    t_initial=st.integers(1, 25),
+    warmup_t=st.integers(0, 12),
+    prefix=st.booleans(),
+    limit=st.integers(1, 3),
+    decay=st.sampled_from([1.0, 0.5]),
+    lr_min=st.sampled_from([0.0, 1e-3]),
+)
+def test_property_cycles_and_warmups(
+    kind: str, t_initial: int, warmup_t: int, prefix: bool, limit: int, decay: float, lr_min: float
+) -> None:
+    kw: dict[str, Any] = {"lr_min": lr_min, "cycle_limit": limit, "cycle_decay": decay}
+    warm = {"warmup_t": warmup_t, "warmup_lr_init": 1e-4, "warmup_prefix": prefix}
+    sim = Cycles(kind, BASE, t_initial, **kw, **warm)
+    check(BUILDERS[kind](BASE, t_initial, **kw, **warm), sim, 90, 2e-6)
+
+
+def test_grad_flows_through_values() -> None:
+    f = lambda lr_min: timm.CosineLRScheduler(BASE, 10, lr_min=lr_min)(5)  # noqa: E731
+    assert float(jax.grad(f)(0.01)) == pytest.approx(0.5, rel=1e-5)  # half-way down the cosine

@@ -16,6 +16,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from optax_warmup.compat import transformers as hf
 from tests.compat_helpers import assert_matches
@@ -233,3 +235,26 @@ def test_traced_wsd_and_hard_restarts_under_jit(rtol: float) -> None:
     np.testing.assert_allclose(wsd, want, rtol=max(rtol, 1e-6), atol=BASE * 1e-12)
     want = [BASE * ref_hard(k, 4, 30, 3) for k in range(40)]
     np.testing.assert_allclose(hard, want, rtol=max(rtol, 1e-6), atol=BASE * 1e-12)
+
+
+@settings(max_examples=20, deadline=None)
+@given(
+    w=st.integers(0, 30),
+    extra=st.integers(-5, 60),
+    cycles=st.sampled_from([0.5, 1.0, 1.5, 2.0, 0.25]),
+    rate=st.sampled_from([0.0, 0.1, 0.5]),
+)
+def test_property_cosine_with_min_lr(w: int, extra: int, cycles: float, rate: float) -> None:
+    n = max(w + extra, 0)
+    s = hf.get_cosine_with_min_lr_schedule_with_warmup(BASE, w, n, cycles, min_lr_rate=rate)
+    check(s, lambda k: ref_cosine(k, w, n, cycles, rate), [*range(0, 2 * n + 8, 3), n], 2e-6)
+
+
+def test_grad_flows_through_values() -> None:
+    g = jax.grad(lambda lr: hf.get_linear_schedule_with_warmup(lr, 10, 100)(55))(1e-3)
+    assert float(g) == pytest.approx(0.5, rel=1e-6)
+    g = jax.grad(lambda r: hf.get_wsd_schedule(1.0, 5, 10, num_stable_steps=5, min_lr_ratio=r)(0))
+    assert float(g(0.1)) == pytest.approx(1.0, rel=1e-6)  # warmup starts at r * lr
+    # Negative counts give the value at 0, as everywhere in the library.
+    s = hf.get_constant_schedule_with_warmup(BASE, 4)
+    assert float(s(-3)) == float(s(0)) == 0.0
