@@ -91,10 +91,8 @@ def get_linear_schedule_with_warmup(
     """
     n = _steps("num_training_steps", num_training_steps)
     w = _steps("num_warmup_steps", num_warmup_steps)
-    decay = _engine.Phase(jnp.maximum(n - w, 0), peak_value, 0.0, scale_start=1.0)
-    return _engine.from_phases(
-        [_warmup_phase(peak_value, w), decay, _warmup.hold_phase(0.0, scale=0.0)]
-    )
+    decay = _engine.Phase(jnp.maximum(n - w, 0), peak_value, 0.0)
+    return _engine.from_phases([_warmup_phase(peak_value, w), decay, _warmup.hold_phase(0.0)])
 
 
 def get_cosine_schedule_with_warmup(
@@ -155,11 +153,9 @@ def get_cosine_with_hard_restarts_schedule_with_warmup(
     """
     v.check_finite("num_cycles", num_cycles)
     length = _decay_length(num_warmup_steps, num_training_steps)
-    wave = _engine.Phase(
-        length, peak_value, 0.0, _wave(num_cycles, restart=True), length=length, scale_start=1.0
-    )
+    wave = _engine.Phase(length, peak_value, 0.0, _wave(num_cycles, restart=True), length=length)
     return _engine.from_phases(
-        [_warmup_phase(peak_value, num_warmup_steps), wave, _warmup.hold_phase(0.0, scale=0.0)]
+        [_warmup_phase(peak_value, num_warmup_steps), wave, _warmup.hold_phase(0.0)]
     )
 
 
@@ -196,7 +192,7 @@ def get_polynomial_decay_schedule_with_warmup(
     v.check_finite("lr_end", lr_end)
     v.check_finite("peak_value", peak_value)
     lo, hi = v.concrete_value(lr_end), v.concrete_value(peak_value)
-    if lo is not None and hi is not None and not bool(jnp.all(hi > lo)):
+    if lo is not None and hi is not None and not bool((hi > lo).all()):
         raise ValueError(f"lr_end ({lo}) must be smaller than initial lr ({hi}).")
     n = _steps("num_training_steps", num_training_steps)
     w = _steps("num_warmup_steps", num_warmup_steps)
@@ -206,9 +202,7 @@ def get_polynomial_decay_schedule_with_warmup(
         lr_end,
         _shapes.resolve(_shapes.polynomial(power), "decay"),
     )
-    return _engine.from_phases(
-        [_warmup_phase(peak_value, w), decay, _warmup.hold_phase(lr_end, scale=0.0)]
-    )
+    return _engine.from_phases([_warmup_phase(peak_value, w), decay, _warmup.hold_phase(lr_end)])
 
 
 def get_inverse_sqrt_schedule(
@@ -237,7 +231,7 @@ def get_inverse_sqrt_schedule(
         v.check_range("timescale", timescale, low=0.0, low_open=True)
         tau = jnp.maximum(jnp.asarray(timescale, jnp.float32), 1e-12)
     shape = _shapes.ResolvedShape(_shapes.INV_SQRT, (tau, 0.0, 0.0, 0.0))
-    decay = _engine.Phase(0, peak_value, 0.0, shape, scale_start=1.0)
+    decay = _engine.Phase(0, peak_value, 0.0, shape)
     return _engine.from_phases([_warmup_phase(peak_value, w), decay])
 
 
