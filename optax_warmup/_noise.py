@@ -1,9 +1,4 @@
-"""Multiplicative noise on any schedule, pure and reproducible (timm's learning-rate noise).
-
-The noise at a count depends only on the seed and the count (a PRNG key folded
-with the count), so a schedule with noise is still a pure function: the same
-count gives the same value in every call, under ``jit`` and ``vmap``.
-"""
+"""Multiplicative learning-rate noise (timm-style), pure: a function of a key and the count."""
 
 from __future__ import annotations
 
@@ -12,111 +7,149 @@ from typing import Any, Literal
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 from jax.typing import ArrayLike
 
 from optax_warmup import _combine, _engine
 from optax_warmup import _validation as v
 
-NoiseDistribution = Literal["normal", "uniform"]
+NoiseKind = Literal["normal", "uniform"]
+NOISE_KINDS = ("normal", "uniform")
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, eq=False)
 class NoisySchedule:
-    """``schedule(c) * (1 + n(c))`` for ``start <= c < stop``, ``schedule(c)`` elsewhere.
-
-    ``n(c)`` is drawn from a PRNG key made of ``seed`` folded with ``c``. Built by
-    :func:`with_noise`.
-    """
+    """A schedule times ``1 + noise(count)`` on ``[start_step, end_step)`` (:func:`with_noise`)."""
 
     schedule: Any
-    seed: jax.Array
+    key: jax.Array
+    pct: jax.Array
     std: jax.Array
-    bound: jax.Array
-    start: jax.Array
-    stop: jax.Array
-    distribution: str
-    truncated: bool
+    start_step: jax.Array
+    end_step: jax.Array | None
+    kind: str
+
+    def noise(self, count: ArrayLike) -> jax.Array:
+        """The relative noise at ``count`` (0 outside ``[start_step, end_step)``)."""
+        t = _engine._as_count(count)
+        pct = jnp.clip(jnp.asarray(self.pct, jnp.float32), 0.0, 1.0)
+        std = jnp.maximum(jnp.asarray(self.std, jnp.float32), 0.0)
+        flat = jnp.reshape(t, (-1,))
+        draws = jax.vmap(lambda c: _draw(self.key, c, pct, std, self.kind))(flat)
+        n = jnp.reshape(draws, t.shape)
+        active = t >= self.start_step.astype(t.dtype)
+        if self.end_step is not None:
+            active = active & (t < self.end_step.astype(t.dtype))
+        return jnp.where(active, n, 0.0)
 
     def __call__(self, count: ArrayLike) -> jax.Array:
-        t = _engine._as_count(count)
-        base = jnp.asarray(self.schedule(count), jnp.float32)
-        key = jax.random.key(self.seed)
-        flat = jnp.reshape(t, (-1,)).astype(jnp.uint32)
-        noise = jax.vmap(lambda c: self._draw(jax.random.fold_in(key, c)))(flat)
-        noise = jnp.reshape(noise, t.shape)
-        active = (t >= self.start.astype(t.dtype)) & (t < self.stop.astype(t.dtype))
-        return jnp.where(active, base * (1 + noise), base)
+        # One compiled program per structure, as PhaseSchedule (inlined under jit).
+        return _noisy_jit(self, count)
 
-    def _draw(self, key: jax.Array) -> jax.Array:
-        if self.distribution == "uniform":
-            return (2 * jax.random.uniform(key, (), jnp.float32) - 1) * self.bound
-        if not self.truncated:
-            return self.std * jax.random.normal(key, (), jnp.float32)
-        z = self.bound / jnp.maximum(self.std, 1e-30)
-        return self.std * jax.random.truncated_normal(key, -z, z, (), jnp.float32)
+
+def _noisy_value(s: NoisySchedule, count: ArrayLike) -> jax.Array:
+    base = jnp.asarray(s.schedule(count))
+    out = base.dtype if jnp.issubdtype(base.dtype, jnp.floating) else jnp.dtype(jnp.float32)
+    compute = jnp.promote_types(out, jnp.float32)
+    value = base.astype(compute) * (1 + s.noise(count).astype(compute))
+    return value.astype(out)
+
+
+_noisy_jit = jax.jit(_noisy_value)
 
 
 jax.tree_util.register_dataclass(
     NoisySchedule,
-    data_fields=["schedule", "seed", "std", "bound", "start", "stop"],
-    meta_fields=["distribution", "truncated"],
+    data_fields=["schedule", "key", "pct", "std", "start_step", "end_step"],
+    meta_fields=["kind"],
 )
+
+
+def _count_key(key: jax.Array, count: jax.Array) -> jax.Array:
+    """``key`` folded with a count: its low 32 bits, then its high 32 bits (0 for int32)."""
+    if count.dtype == jnp.int64:
+        low = (count & 0xFFFFFFFF).astype(jnp.uint32)
+        high = (count >> 32).astype(jnp.uint32)
+    else:
+        low, high = count.astype(jnp.uint32), jnp.uint32(0)
+    return jax.random.fold_in(jax.random.fold_in(key, low), high)
+
+
+def _draw(key: jax.Array, count: jax.Array, pct: jax.Array, std: jax.Array, kind: str) -> jax.Array:
+    """One noise draw for one count."""
+    k = _count_key(key, count)
+    if kind == "uniform":
+        return jax.random.uniform(k, (), jnp.float32, -1.0, 1.0) * pct
+    on = (std > 0) & (pct > 0)
+    std_s = jnp.where(on, std, 1.0)
+    bound = jnp.where(on, pct / std_s, 1.0)
+    z = jax.random.truncated_normal(k, -bound, bound, (), jnp.float32)
+    return jnp.where(on, std_s * z, 0.0)
 
 
 def with_noise(
     schedule: _combine.ScheduleLike,
+    key: jax.Array,
     *,
+    pct: ArrayLike = 0.67,
     std: ArrayLike = 1.0,
-    bound: ArrayLike | None = None,
-    seed: ArrayLike = 0,
-    start: ArrayLike = 0,
-    stop: ArrayLike | None = None,
-    distribution: NoiseDistribution = "normal",
+    kind: NoiseKind = "normal",
+    start_step: ArrayLike = 0,
+    end_step: ArrayLike | None = None,
 ) -> NoisySchedule:
-    """Multiply a schedule by ``1 + n(c)``, ``n(c)`` random but fixed per count.
+    """Multiply a schedule by ``1 + noise(count)``, the noise a pure function of ``key`` and count.
 
-    ``"normal"``: ``n ~ N(0, std**2)``, truncated to ``|n| < bound`` when a bound
-    is given (timm's ``noise_std`` / ``noise_pct``); ``"uniform"``:
-    ``n ~ U(-bound, bound)``. Counts outside ``[start, stop)`` are left as they are.
+    ``value(c) = schedule(c) * (1 + n(c))`` for ``start_step <= c < end_step``
+    and ``schedule(c)`` elsewhere. ``n(c)`` is drawn from
+    ``jax.random.fold_in(key, c)``, so a count always gets the same value
+    (resuming, re-evaluating for logging or evaluating a batch of counts all
+    agree):
+
+    - ``kind="normal"``: ``N(0, std**2)`` conditioned on ``|n| < pct``, the
+      distribution of timm's rejection sampler (timm draws with ``std = 1``
+      and ignores its ``noise_std``; the default here matches it);
+    - ``kind="uniform"``: ``U(-pct, pct)`` (``std`` is not used), as timm.
+
+    Negative counts count as 0, as in every schedule. ``pct``, ``std`` and the
+    steps may be traced; traced values are clamped (``pct`` to [0, 1], ``std``
+    to >= 0). With ``pct <= 1`` the value never changes sign.
+
+    Reference: timm's ``Scheduler`` (``noise_range_t``, ``noise_pct``,
+    ``noise_std``, ``noise_type``).
 
     Args:
-      schedule: the schedule to perturb.
-      std: standard deviation of the normal noise (> 0).
-      bound: truncation bound (> 0); required for ``"uniform"``.
-      seed: integer seed; with the count it fixes every draw.
-      start: first noisy count.
-      stop: first count after the noisy range (``None``: no end).
-      distribution: ``"normal"`` or ``"uniform"``.
+      schedule: the schedule to perturb (a schedule, a function or a number).
+      key: a PRNG key (``jax.random.key`` or ``jax.random.PRNGKey``).
+      pct: the bound on the relative noise, in [0, 1] (timm's ``noise_pct``).
+      std: standard deviation of the normal noise before truncation (> 0).
+      kind: ``"normal"`` or ``"uniform"``.
+      start_step: first count with noise.
+      end_step: first count without noise after ``start_step`` (``None``: never).
 
     Returns:
-      A schedule (a pytree: its seed, std, bound and range may be traced).
+      A schedule (a pytree; its key and parameters are leaves).
 
     Example:
-      >>> import optax_warmup as ow
-      >>> from optax_warmup._noise import with_noise
-      >>> s = with_noise(ow.constant_schedule(1.0), std=0.1, bound=0.2, seed=3)
-      >>> bool(abs(float(s(7)) - 1.0) < 0.2), float(s(7)) == float(s(7))
+      >>> import jax, optax_warmup as ow
+      >>> s = ow.with_noise(ow.constant_schedule(1.0), jax.random.key(0), pct=0.1)
+      >>> bool(abs(float(s(5)) - 1.0) < 0.1), float(s(5)) == float(s(5))
       (True, True)
     """
-    v.check_choice("distribution", distribution, ("normal", "uniform"))
+    v.check_choice("kind", kind, NOISE_KINDS)
+    v.check_range("pct", pct, low=0.0, high=1.0)
     v.check_range("std", std, low=0.0, low_open=True)
-    if bound is not None:
-        v.check_range("bound", bound, low=0.0, low_open=True)
-    elif distribution == "uniform":
-        raise ValueError("uniform noise needs a bound, got bound=None.")
-    seed_c = v.concrete_value(seed)
-    if seed_c is not None and seed_c.dtype.kind not in "iu":
-        raise ValueError(f"seed must be an integer, got {seed!r}.")
-    idt = v.index_dtype()
-    stop_a = jnp.asarray(np.iinfo(idt).max, idt) if stop is None else v.as_duration("stop", stop)
+    start = v.as_duration("start_step", start_step)
+    end = None if end_step is None else v.as_duration("end_step", end_step)
+    s0, e0 = v.concrete_value(start), None if end is None else v.concrete_value(end)
+    if s0 is not None and e0 is not None and e0 < s0:
+        raise ValueError(f"end_step must be >= start_step, got {e0.item()!r} < {s0.item()!r}.")
+    if not (isinstance(key, jax.Array) or v.is_traced(key)):
+        raise ValueError(f"key must be a JAX PRNG key, got {key!r}.")
     return NoisySchedule(
         schedule=_combine.as_schedule(schedule),
-        seed=jnp.asarray(seed),
+        key=key,
+        pct=jnp.asarray(pct, jnp.float32),
         std=jnp.asarray(std, jnp.float32),
-        bound=jnp.asarray(1.0 if bound is None else bound, jnp.float32),
-        start=v.as_duration("start", start),
-        stop=stop_a,
-        distribution=distribution,
-        truncated=bound is not None,
+        start_step=start,
+        end_step=end,
+        kind=kind,
     )

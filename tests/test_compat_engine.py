@@ -1,5 +1,5 @@
 """Engine pieces added for optax_warmup.compat: new shapes, k-decay, RAdam numerics,
-exact progress in stretched cycles, float64 one-cycle marks, ``add`` and ``with_noise``.
+exact progress in stretched cycles, float64 one-cycle marks and ``add``.
 
 References are float64 formulas written here.
 """
@@ -15,7 +15,6 @@ import pytest
 
 import optax_warmup as ow
 from optax_warmup import _combine, _engine, _shapes
-from optax_warmup._noise import with_noise
 from tests import reference as ref
 from tests.compat_helpers import assert_matches, values
 
@@ -151,38 +150,3 @@ def test_add(rtol: float) -> None:
     np.testing.assert_allclose(f(jnp.asarray([0.5, 1.5])), [1.5, 2.5])
     with pytest.raises(ValueError, match="at least one"):
         _combine.add()
-
-
-def test_with_noise_is_pure_bounded_and_normal() -> None:
-    base = ow.constant_schedule(2.0)
-    s = with_noise(base, std=0.2, bound=0.3, seed=5, start=10, stop=3010)
-    v = values(s, range(3020))
-    np.testing.assert_array_equal(v[:10], 2.0)
-    np.testing.assert_array_equal(v[3010:], 2.0)
-    n = v[10:3010] / 2.0 - 1
-    assert np.all(np.abs(n) < 0.3)
-    np.testing.assert_array_equal(values(s, range(3020)), v)  # same count, same draw
-    # Untruncated normal and uniform: moments of 3000 draws.
-    n = values(with_noise(base, std=0.1, seed=1), range(3000)) / 2.0 - 1
-    assert abs(n.mean()) < 0.01
-    assert n.std() == pytest.approx(0.1, rel=0.06)
-    u = values(with_noise(base, bound=0.4, seed=2, distribution="uniform"), range(3000)) / 2 - 1
-    assert u.min() > -0.4
-    assert u.max() < 0.4
-    assert u.std() == pytest.approx(0.4 / math.sqrt(3), rel=0.06)
-
-
-def test_with_noise_under_vmap_and_bad_arguments() -> None:
-    f = jax.jit(
-        jax.vmap(lambda std: with_noise(ow.constant_schedule(1.0), std=std, seed=3)(jnp.arange(4)))
-    )
-    rows = np.asarray(f(jnp.asarray([0.1, 0.2])))
-    np.testing.assert_allclose(rows[1] - 1, 2 * (rows[0] - 1), rtol=1e-5)  # same draws, scaled
-    with pytest.raises(ValueError, match="std"):
-        with_noise(1.0, std=0.0)
-    with pytest.raises(ValueError, match="bound"):
-        with_noise(1.0, distribution="uniform")
-    with pytest.raises(ValueError, match="seed"):
-        with_noise(1.0, seed=1.5)
-    with pytest.raises(ValueError, match="distribution"):
-        with_noise(1.0, distribution="laplace")  # type: ignore[arg-type]

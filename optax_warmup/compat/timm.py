@@ -66,7 +66,8 @@ class _Protocol:
     def __post_init__(self) -> None:
         v.check_duration("warmup_t", self.warmup_t)
         v.check_range("warmup_lr_init", self.warmup_lr_init, low=0.0)
-        v.check_range("noise_pct", self.noise_pct, low=0.0, low_open=True)
+        # timm loops forever at 0; above 1 the learning rate could change sign.
+        v.check_range("noise_pct", self.noise_pct, low=0.0, high=1.0, low_open=True)
         v.check_range("noise_std", self.noise_std, low=0.0, low_open=True)
 
     def apply(self, main: Any, *, target: ArrayLike | None = None, fix_first: bool = False) -> Any:
@@ -106,13 +107,9 @@ class _Protocol:
         if hi is not None:
             v.check_finite("noise_range_t", hi)
             stop = jnp.maximum(jnp.ceil(jnp.asarray(hi, jnp.float32)), 0).astype(idt)
+        key = jax.random.key(self.noise_seed)
         return _noise.with_noise(
-            schedule,
-            std=self.noise_std,
-            bound=self.noise_pct,
-            seed=self.noise_seed,
-            start=start,
-            stop=stop,
+            schedule, key, pct=self.noise_pct, std=self.noise_std, start_step=start, end_step=stop
         )
 
 
