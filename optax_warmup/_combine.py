@@ -166,11 +166,12 @@ def sorted_boundaries(boundaries: Sequence[ArrayLike] | jax.Array, num_pieces: i
         arr = v.as_duration("boundaries", jnp.reshape(boundaries, (-1,)))
     else:
         items = list(boundaries)
-        arr = (
-            jnp.stack([v.as_duration("boundaries", x) for x in items])
-            if items
-            else jnp.zeros((0,), v.index_dtype())
-        )
+        if not items:
+            arr = jnp.zeros((0,), v.index_dtype())
+        elif any(v.is_traced(x) for x in items):
+            arr = jnp.stack([v.as_duration("boundaries", x) for x in items])
+        else:
+            arr = v.as_duration("boundaries", np.asarray([np.asarray(x) for x in items]))
     n = arr.shape[0]
     if n != num_pieces - 1:
         raise ValueError(

@@ -193,7 +193,9 @@ def noam_schedule(
     v.check_range("warmup_steps", warmup_steps, low=1)
     w = jnp.maximum(_as_steps("warmup_steps", warmup_steps), 1)
     wf = w.astype(jnp.float32)
-    peak = jnp.asarray(scale, jnp.float32) * jnp.asarray(model_dim, jnp.float32) ** -0.5 * wf**-0.5
+    # A traced model_dim <= 0 is clamped to the smallest normal float (no inf).
+    dim = jnp.maximum(jnp.asarray(model_dim, jnp.float32), jnp.finfo(jnp.float32).tiny)
+    peak = jnp.asarray(scale, jnp.float32) * dim**-0.5 * wf**-0.5
     inv_sqrt = _shapes.ResolvedShape(_shapes.INV_SQRT, (wf, 0.0, 0.0, 0.0))
     phases = [
         _warmup.warmup_phase(peak, w, "linear"),
@@ -249,8 +251,9 @@ def one_cycle(
     total = _as_steps("total_steps", total_steps)
     tf = total.astype(jnp.float32)
     peak = jnp.asarray(peak_value, jnp.float32)
-    initial = peak / jnp.asarray(div_factor, jnp.float32)
-    final = initial / jnp.asarray(final_div_factor, jnp.float32)
+    # Traced factors below 1e-6 are clamped to 1e-6 (no inf, no NaN).
+    initial = peak / jnp.maximum(jnp.asarray(div_factor, jnp.float32), 1e-6)
+    final = initial / jnp.maximum(jnp.asarray(final_div_factor, jnp.float32), 1e-6)
     pct: Any = jnp.asarray(pct_start, jnp.float32)
     known_pct, known_total = v.concrete_value(pct_start), v.concrete_value(total)
     if known_pct is not None and known_total is not None:
@@ -391,7 +394,8 @@ def cosine_restarts(
       init_value: warmup start (``None``: no wasted first update).
 
     Returns:
-      A cyclic schedule.
+      A cyclic schedule. A traced ``cycle_steps`` of 0 (or below, clamped to
+      0) leaves no cycle to run: the value is the end value from count 0.
 
     Example:
       >>> import optax_warmup as ow

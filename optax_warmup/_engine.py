@@ -501,7 +501,11 @@ def concatenate(pieces: Sequence[PhaseSchedule], dtype: Any = None) -> PhaseSche
     last = pieces[-1]
 
     def cat(name: str, dt: Any) -> jax.Array:
-        return jnp.concatenate([jnp.asarray(getattr(p, name), dtype=dt) for p in pieces])
+        parts = [getattr(p, name) for p in pieces]
+        if any(v.is_traced(x) for x in parts):
+            return jnp.concatenate([jnp.asarray(x, dtype=dt) for x in parts])
+        # Concrete pieces are joined on the host: no program compiled per piece count.
+        return jnp.asarray(np.concatenate([np.asarray(x) for x in parts]).astype(dt))
 
     return PhaseSchedule(
         spans=cat("spans", idt),
@@ -521,39 +525,53 @@ def concatenate(pieces: Sequence[PhaseSchedule], dtype: Any = None) -> PhaseSche
     )
 
 
-def fit_to(schedule: PhaseSchedule, steps: jax.Array) -> PhaseSchedule:
-    """Make a non-cyclic schedule occupy exactly ``steps`` steps.
+def place_pieces(
+    schedule: PhaseSchedule,
+    sizes: Sequence[int],
+    skips: jax.Array,
+    slots: jax.Array,
+) -> PhaseSchedule:
+    """Fit concatenated pieces into their slots of a join, in one vectorised pass.
 
-    Phases past ``steps`` get span 0; the last phase still reached is cut at
-    ``steps``, or the final phase is stretched (holding or continuing its shape)
-    when the schedule is shorter.
+    ``schedule`` is the concatenation of pieces of ``sizes[i]`` phases. Piece
+    ``i`` is first advanced by ``skips[i]`` steps (``piece(t + skip)``), then,
+    for every piece but the last, made to occupy exactly ``slots[i]`` steps:
+    phases past the slot get span 0, the phase that reaches it is cut, and the
+    piece's final phase is stretched when the piece is shorter (holding, or
+    continuing an open shape). The cost does not depend on the number of pieces.
     """
-    if schedule.is_cyclic:
-        raise ValueError("a cyclic schedule cannot be cut to a fixed length.")
     idt = v.index_dtype()
-    steps = jnp.maximum(jnp.asarray(steps, dtype=idt), 0)
-    ends_cum = jnp.minimum(jnp.cumsum(schedule.spans.astype(idt)), steps)
-    ends_cum = ends_cum.at[-1].set(steps)
-    spans = jnp.diff(ends_cum, prepend=jnp.zeros((1,), idt))
-    return dataclasses.replace(schedule, spans=spans)
-
-
-def skip(schedule: PhaseSchedule, steps: jax.Array) -> PhaseSchedule:
-    """The schedule advanced by ``steps``: ``skip(s, n)(t) == s(t + n)`` for ``t >= 0``."""
-    if schedule.is_cyclic:
-        raise ValueError("a cyclic schedule cannot be skipped ahead by the phase engine.")
-    idt = v.index_dtype()
-    steps = jnp.maximum(jnp.asarray(steps, dtype=idt), 0)
-    spans = schedule.spans.astype(idt)
-    ends_cum = jnp.cumsum(spans)
-    begins = ends_cum - spans
-    new_ends = jnp.maximum(ends_cum - steps, 0)
-    new_spans = jnp.diff(new_ends, prepend=jnp.zeros((1,), idt))
-    # Offsets are relative to a phase's length, so float precision is relative too.
-    # The last phase runs on past its span, so its whole skipped part moves into the offset.
-    moved = jnp.maximum(steps - begins, 0).astype(schedule.offsets.dtype)
-    offsets = schedule.offsets + moved
-    return dataclasses.replace(schedule, spans=new_spans, offsets=offsets)
+    # Concrete inputs are placed on the host with NumPy (the same code): no
+    # program is compiled for each new number of pieces.
+    concrete = not any(v.is_traced(x) for x in (schedule.spans, schedule.offsets, skips, slots))
+    xp: Any = np if concrete else jnp
+    sizes_np = np.asarray(sizes, dtype=np.int64)
+    num = len(sizes_np)
+    piece = np.repeat(np.arange(num), sizes_np)
+    first = np.cumsum(sizes_np) - sizes_np
+    is_first = np.zeros(piece.shape, bool)
+    is_first[first] = True
+    is_last = np.zeros(piece.shape, bool)
+    is_last[first + sizes_np - 1] = True
+    fitted = piece < num - 1
+    spans = xp.asarray(schedule.spans).astype(idt)
+    cum = xp.cumsum(spans)
+    base = (cum - spans)[first][piece]
+    local_end = cum - base
+    local_begin = local_end - spans
+    skip = xp.maximum(xp.asarray(skips).astype(idt), 0)[piece]
+    offsets = xp.asarray(schedule.offsets)
+    moved = xp.maximum(skip - local_begin, 0).astype(offsets.dtype)
+    local_end = xp.maximum(local_end - skip, 0)
+    slot = xp.maximum(xp.asarray(slots).astype(idt), 0)[piece]
+    local_end = xp.where(fitted, xp.minimum(local_end, slot), local_end)
+    local_end = xp.where(fitted & is_last, slot, local_end)
+    previous = xp.where(is_first, 0, xp.roll(local_end, 1))
+    return dataclasses.replace(
+        schedule,
+        spans=jnp.asarray(local_end - previous),
+        offsets=jnp.asarray(offsets + moved),
+    )
 
 
 _evaluate_jit = jax.jit(evaluate)
