@@ -171,6 +171,8 @@ def sorted_boundaries(boundaries: Sequence[ArrayLike] | jax.Array, num_pieces: i
         elif any(v.is_traced(x) for x in items):
             arr = jnp.stack([v.as_duration("boundaries", x) for x in items])
         else:
+            for x in items:  # host-side checks, so the message names the bad entry
+                v.check_duration("boundaries", x)
             arr = v.as_duration("boundaries", np.asarray([np.asarray(x) for x in items]))
     n = arr.shape[0]
     if n != num_pieces - 1:
