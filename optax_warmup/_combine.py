@@ -121,8 +121,7 @@ def add(*schedules: ScheduleLike) -> SumSchedule:
 
     Example:
       >>> import optax_warmup as ow
-      >>> from optax_warmup import _combine
-      >>> s = _combine.add(0.1, ow.linear_decay(0.9, 2))
+      >>> s = ow.add(0.1, ow.linear_decay(0.9, 2))
       >>> [round(float(s(c)), 3) for c in range(3)]
       [1.0, 0.55, 0.1]
     """
