@@ -392,6 +392,19 @@ def _cycle_position(
     return i, u_int, u_frac, r, scale
 
 
+# Up to this many (count, phase) comparisons, the phase is found by comparing
+# the count with every boundary (no loop); beyond, by binary search. Both cost
+# the same number of operations whatever the number of phases.
+_COMPARE_ALL_LIMIT = 1 << 16
+
+
+def _phase_index(ends: jax.Array, u: jax.Array) -> jax.Array:
+    """Index of the first phase whose end is past ``u`` (``searchsorted``, side right)."""
+    if u.size * ends.shape[0] <= _COMPARE_ALL_LIMIT:
+        return jnp.sum(ends <= u[..., None], axis=-1, dtype=ends.dtype)
+    return jnp.searchsorted(ends, u, side="right")
+
+
 def evaluate(schedule: PhaseSchedule, count: ArrayLike) -> jax.Array:
     """Evaluate ``schedule`` at ``count`` (any shape of integer or float counts)."""
     s = schedule
@@ -417,7 +430,7 @@ def evaluate(schedule: PhaseSchedule, count: ArrayLike) -> jax.Array:
         u = jnp.where(in_body, prefix + u_body, t)
         u_frac = jnp.where(in_body, frac, 0.0).astype(compute)
         cycle = jnp.where(in_body, i, 0)
-    idx = jnp.minimum(jnp.searchsorted(ends_cum, u, side="right"), n - 1)
+    idx = jnp.minimum(_phase_index(ends_cum, u), n - 1)
     k = u - begins[idx]
     offset = s.offsets[idx]
     steps_in = k.astype(compute) + offset + u_frac
