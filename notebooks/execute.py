@@ -84,7 +84,7 @@ def execute(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description="Execute the notebooks and save their figures.")
     parser.add_argument("names", nargs="*", help="notebook name prefixes (default: all)")
     parser.add_argument("--scale", default=os.environ.get("OPTAX_WARMUP_SCALE", "ci"))
     parser.add_argument("--figures", type=Path, default=Path("figures"))
