@@ -79,6 +79,45 @@ __all__ += [
 # --- noise --------------------------------------------------------------------
 
 # --- gradient transformations and optimizer-tied warmups ----------------------
+from optax_warmup._gi_adam import gi_adam, gi_adamw, scale_by_gi_adam  # noqa: E402
+from optax_warmup._hyperparams import (  # noqa: E402
+    InjectSchedulesState,
+    adafactor_b2,
+    inject_schedules,
+    tied_to_lr,
+)
+from optax_warmup._inspect import current_values  # noqa: E402
+from optax_warmup._optimizer_warmups import (  # noqa: E402
+    effective_warmup_period,
+    radam_warmup,
+    untuned_exponential_warmup,
+    untuned_linear_warmup,
+)
+from optax_warmup._transforms import (  # noqa: E402
+    ScaleByWarmupState,
+    WithWarmupState,
+    scale_by_warmup,
+    with_warmup,
+)
+
+__all__ += [
+    "InjectSchedulesState",
+    "ScaleByWarmupState",
+    "WithWarmupState",
+    "adafactor_b2",
+    "current_values",
+    "effective_warmup_period",
+    "gi_adam",
+    "gi_adamw",
+    "inject_schedules",
+    "radam_warmup",
+    "scale_by_gi_adam",
+    "scale_by_warmup",
+    "tied_to_lr",
+    "untuned_exponential_warmup",
+    "untuned_linear_warmup",
+    "with_warmup",
+]
 
 # --- training-loop integration -------------------------------------------------
 

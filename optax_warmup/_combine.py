@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, cast
 
 import jax
 import jax.numpy as jnp
@@ -65,7 +65,7 @@ def as_schedule(schedule: ScheduleLike, name: str = "schedule") -> Callable[[Arr
     if callable(schedule):
         return FunctionSchedule(schedule)
     try:
-        return constant_schedule(schedule)
+        return constant_schedule(cast(ArrayLike, schedule))
     except (TypeError, ValueError) as e:
         raise ValueError(f"{name} must be a schedule or a number, got {schedule!r}.") from e
 

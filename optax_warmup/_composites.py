@@ -127,6 +127,7 @@ def warmup_stable_decay(
     v.check_duration("total_steps", total_steps)
     v.check_duration("warmup_steps", warmup_steps)
     if decay_steps is None:
+        assert decay_fraction is not None
         decay_steps = _durations.steps_from_fraction(decay_fraction, total_steps)
     v.check_duration("decay_steps", decay_steps)
     total = _as_steps("total_steps", total_steps)

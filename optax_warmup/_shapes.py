@@ -36,7 +36,7 @@ EXP_NORMALIZED = 4  # f = expm1(-a p) / expm1(-a)  (a -> 0: linear)
 EXP_APPROACH = 5  # f = 1 - exp(-t / a), open-ended (time constant a)
 GEOMETRIC = 6  # value = start * (end / start)**p (linear if signs differ)
 EXP_RATE = 7  # value = start * a**(q / b), q = t or staircase; clamp at end if d
-INV_SQRT = 8  # value = end + (start - end) * sqrt(a / (t + a)), open-ended
+INV_SQRT = 8  # value = end + (start - end) * (a / (t + a))**k, k = b or 0.5 if b = 0, open-ended
 TANH = 9  # value = end + (start - end) * (1 - tanh(a (1 - p) + b p)) / 2
 RADAM = 10  # f = RAdam rectification r_t at t (b2 = a, threshold = b), open-ended
 NUM_BUILTIN = 11
@@ -214,18 +214,42 @@ def _lerp(start: jax.Array, end: jax.Array, f: jax.Array) -> jax.Array:
     return start * (1 - f) + end * f
 
 
+def radam_rho(t: jax.Array, b2: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """RAdam's ``(rho_t, rho_inf)``: ``rho_inf = 2 / (1 - b2) - 1``,
+    ``rho_t = rho_inf - 2 t b2**t / (1 - b2**t)`` (``t >= 1``; smaller ``t`` count as 1).
+
+    ``b2`` is clipped into ``[1e-6, 1 - 1e-7]``; ``rho_t`` increases with ``t``
+    towards ``rho_inf``. Both terms of the difference are about ``2 / (1 - b2)``,
+    so it is rewritten without the cancellation: with ``a = 1 - b2``,
+    ``x = -log(b2)`` and ``y = t x``,
+    ``rho_t = 2 (x - a) / (a x) - 1 + 2 h(y) / x``, ``h(y) = 1 - y / (exp(y) - 1)``,
+    where ``x - a`` and ``h`` use their series when small.
+    """
+    b2 = jnp.clip(b2, 1e-6, 1 - 1e-7)
+    a = 1.0 - b2
+    rho_inf = 2.0 / a - 1.0
+    x = -jnp.log1p(-a)
+    # x - a = a**2/2 + a**3/3 + ...: the series below a = 0.1, the difference above.
+    a_s = jnp.minimum(a, 0.1)
+    series = a_s * a_s * (1 / 2 + a_s * (1 / 3 + a_s * (1 / 4 + a_s * (1 / 5 + a_s * (1 / 6)))))
+    x_minus_a = jnp.where(a < 0.1, series + a_s**7 / 7 + a_s**8 / 8, x - a)
+    y = jnp.maximum(t, 1.0) * x
+    # h(y) = y/2 - y**2/12 + y**4/720 - y**6/30240 below y = 0.1.
+    y_s = jnp.minimum(y, 0.1)
+    h_series = y_s / 2 - y_s**2 / 12 + y_s**4 / 720 - y_s**6 / 30240
+    h = jnp.where(y < 0.1, h_series, 1.0 - y / jnp.expm1(jnp.maximum(y, 0.1)))
+    rho_t = 2.0 * x_minus_a / (a * x) - 1.0 + 2.0 * h / x
+    return rho_t, rho_inf
+
+
 def radam_rectification(t: jax.Array, b2: jax.Array, threshold: jax.Array) -> jax.Array:
     """RAdam's variance rectification ``r_t`` (Liu et al. 2019), 0 where undefined.
 
     ``t`` counts from 1 at the first update; ``r_t`` is 0 where ``rho_t`` does not
     exceed ``threshold`` (clamped to at least 4 so the square root is real).
     """
-    b2 = jnp.clip(b2, 1e-6, 1 - 1e-7)
     threshold = jnp.maximum(threshold, 4.0)
-    rho_inf = 2.0 / (1.0 - b2) - 1.0
-    ts = jnp.maximum(t, 1.0)
-    b2t = jnp.exp(ts * jnp.log(b2))
-    rho_t = rho_inf - 2.0 * ts * b2t / (-jnp.expm1(ts * jnp.log(b2)))
+    rho_t, rho_inf = radam_rho(t, b2)
     ok = (rho_t > threshold) & (t >= 1) & (rho_inf > 4.0)
     rho_s = jnp.where(ok, rho_t, 5.0)
     inf_s = jnp.where(ok, rho_inf, 5.0)
@@ -292,7 +316,8 @@ def evaluate(
         return jnp.where(d > 0, clamped, value)
     if kind == INV_SQRT:
         tau = jnp.maximum(a, 1e-12)
-        return _lerp(end, start, jnp.sqrt(tau / (jnp.maximum(t, 0) + tau)))
+        ratio = tau / (jnp.maximum(t, 0) + tau)
+        return _lerp(end, start, jnp.where(b > 0, ratio ** jnp.maximum(b, 1e-12), jnp.sqrt(ratio)))
     if kind == TANH:
         return _lerp(end, start, 0.5 * (1 - jnp.tanh(a * (1 - p) + b * p)))
     if kind == RADAM:

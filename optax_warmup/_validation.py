@@ -12,6 +12,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.core import Tracer
 from jax.typing import ArrayLike
 
 _INT32_MAX = int(np.iinfo(np.int32).max)
@@ -19,7 +20,7 @@ _INT32_MAX = int(np.iinfo(np.int32).max)
 
 def is_traced(x: Any) -> bool:
     """Whether ``x`` is a JAX tracer (its value is unknown at trace time)."""
-    return isinstance(x, jax.core.Tracer)
+    return isinstance(x, Tracer)
 
 
 def concrete_value(x: Any) -> np.ndarray | None:
