@@ -241,27 +241,37 @@ facts["rewarmup"] = (float(curve(old)[at]), float(curve(again)[at + W // 2]))
 # ## Warmup factors tied to Adam's `b2`
 # Ma & Yarats (2019): the untuned linear warmup `min(1, (1 - b2) t / 2)` and
 # exponential warmup `1 - exp(-(1 - b2) t)`, and Liu et al.'s RAdam
-# rectification, each with its effective warmup period `sum_t (1 - w_t)`.
-# Here they are built from the library's generic pieces: a linear warmup of
-# `2 / (1 - b2)` steps and an exponential approach with time constant
-# `1 / (1 - b2)`; `t = c + 1` counts from 1 at the first update.
+# rectification as a factor, each labelled with its effective warmup period
+# `T(w) = sum_t (1 - w_t)` from `effective_warmup_period`; `t = c + 1` counts
+# from 1 at the first update. Dashed: the factor GI-Adam applies implicitly
+# when the gradient scale is stationary, `sqrt(1 - b2**t)` (Kalra & Barkeshli
+# 2024), summed the same way.
 
 # %%
 ax = axes[8]
 b2 = 0.999
-horizon = 8 * round(1 / (1 - b2))
+horizon = 8000
 factors = {
-    "untuned linear": ow.warmup_factor(round(2 / (1 - b2))),
-    "untuned exponential": ow.warmup_factor(
-        2 * horizon, shape=ow.shapes.exponential(time_constant=1 / (1 - b2))
-    ),
+    "untuned_linear_warmup": ow.untuned_linear_warmup(b2),
+    "untuned_exponential_warmup": ow.untuned_exponential_warmup(b2),
+    "radam_warmup (threshold 5)": ow.radam_warmup(b2),
+    "radam_warmup (threshold 4)": ow.radam_warmup(b2, threshold=4.0),
 }
 periods = {}
 for name, f in factors.items():
-    periods[name] = float(np.sum(1 - curve(f, 2 * horizon)))  # the tail past 2*horizon is < 1e-6
-    ax.plot(curve(f, horizon), label=f"{name}: T(w)={periods[name]:.1f}")
+    periods[name] = float(ow.effective_warmup_period(f))
+    ax.plot(curve(f, horizon), label=f"{name}: T={periods[name]:.1f}")
+t = np.arange(1, 40 * horizon, dtype=np.float64)
+gi = np.sqrt(1 - b2**t)
+periods["GI-Adam implicit sqrt(1-b2^t)"] = float(np.sum(1 - gi))
+ax.plot(
+    gi[:horizon],
+    "k--",
+    lw=1,
+    label=f"GI-Adam implicit: T={periods['GI-Adam implicit sqrt(1-b2^t)']:.1f}",
+)
 ax.set_title(f"b2-tied warmup factors, b2={b2}")
-ax.legend(fontsize=8)
+ax.legend(fontsize=7)
 facts["periods"] = periods
 
 # %%
@@ -312,4 +322,11 @@ print(
     "- Effective warmup periods at b2=0.999: "
     + ", ".join(f"{k} {v:.1f}" for k, v in facts["periods"].items())
     + " steps."
+)
+per = facts["periods"]
+lin = per["untuned_linear_warmup"]
+print(
+    f"- RAdam's factor (threshold 5) is {per['radam_warmup (threshold 5)'] / lin:.3f}x the "
+    f"untuned linear period; GI-Adam's implicit warmup is "
+    f"{per['GI-Adam implicit sqrt(1-b2^t)'] / lin:.2f}x of it."
 )
