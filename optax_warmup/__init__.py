@@ -75,6 +75,37 @@ __all__ += [
 ]
 
 # --- optax drop-in names (same signatures as optax) ---------------------------
+from optax_warmup._optax_dropins import (  # noqa: E402
+    cosine_decay_schedule,
+    cosine_onecycle_schedule,
+    exponential_decay,
+    join_schedules,
+    linear_onecycle_schedule,
+    linear_schedule,
+    piecewise_constant_schedule,
+    piecewise_interpolate_schedule,
+    polynomial_schedule,
+    sgdr_schedule,
+    warmup_constant_schedule,
+    warmup_cosine_decay_schedule,
+    warmup_exponential_decay_schedule,
+)
+
+__all__ += [
+    "cosine_decay_schedule",
+    "cosine_onecycle_schedule",
+    "exponential_decay",
+    "join_schedules",
+    "linear_onecycle_schedule",
+    "linear_schedule",
+    "piecewise_constant_schedule",
+    "piecewise_interpolate_schedule",
+    "polynomial_schedule",
+    "sgdr_schedule",
+    "warmup_constant_schedule",
+    "warmup_cosine_decay_schedule",
+    "warmup_exponential_decay_schedule",
+]
 
 # --- noise --------------------------------------------------------------------
 
@@ -120,7 +151,57 @@ __all__ += [
 ]
 
 # --- training-loop integration -------------------------------------------------
+from optax_warmup._groups import (  # noqa: E402
+    ScaleByGroupState,
+    group_labels,
+    group_optimizer,
+    parameter_paths,
+    scale_by_group,
+)
+from optax_warmup._ramps import (  # noqa: E402
+    IntegerRamp,
+    batch_size_ramp,
+    integer_ramp,
+    ramp_stages,
+    sequence_length_ramp,
+)
+from optax_warmup._schedule_free import (  # noqa: E402
+    schedule_free,
+    schedule_free_adamw,
+    schedule_free_sgd,
+)
+from optax_warmup._sharpness import (  # noqa: E402
+    adam_preconditioner,
+    estimate_preconditioned_sharpness,
+    estimate_sharpness,
+    suggest_warmup_init,
+)
+
+__all__ += [
+    "IntegerRamp",
+    "ScaleByGroupState",
+    "adam_preconditioner",
+    "batch_size_ramp",
+    "estimate_preconditioned_sharpness",
+    "estimate_sharpness",
+    "group_labels",
+    "group_optimizer",
+    "integer_ramp",
+    "parameter_paths",
+    "ramp_stages",
+    "scale_by_group",
+    "schedule_free",
+    "schedule_free_adamw",
+    "schedule_free_sgd",
+    "sequence_length_ramp",
+    "suggest_warmup_init",
+]
 
 # --- configuration, spec strings, plotting --------------------------------------
+from optax_warmup._config import from_config, to_config  # noqa: E402
+from optax_warmup._plot import plot  # noqa: E402
+from optax_warmup._spec import SpecError, parse_spec  # noqa: E402
+
+__all__ += ["SpecError", "from_config", "parse_spec", "plot", "to_config"]
 
 __version__ = "0.1.0"

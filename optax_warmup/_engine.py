@@ -129,7 +129,9 @@ class PhaseSchedule:
         return jnp.sum(self.spans)
 
     def __call__(self, count: ArrayLike) -> jax.Array:
-        return evaluate(self, count)
+        # One compiled program per schedule structure: eager calls compile once
+        # instead of op by op; inside an outer jit this inlines.
+        return _evaluate_jit(self, count)
 
 
 jax.tree_util.register_dataclass(
@@ -494,3 +496,6 @@ def skip(schedule: PhaseSchedule, steps: jax.Array) -> PhaseSchedule:
     moved = jnp.maximum(steps - begins, 0).astype(schedule.offsets.dtype)
     offsets = schedule.offsets + moved
     return dataclasses.replace(schedule, spans=new_spans, offsets=offsets)
+
+
+_evaluate_jit = jax.jit(evaluate)

@@ -8,7 +8,7 @@ from typing import Any
 import jax
 import optax
 
-from optax_warmup import _hyperparams, _transforms
+from optax_warmup import _groups, _hyperparams, _transforms
 
 _WARMUP_STATES = (_transforms.ScaleByWarmupState, _transforms.WithWarmupState)
 _OPTAX_INJECT_STATES = (optax.InjectStatefulHyperparamsState, optax.InjectHyperparamsState)
@@ -22,12 +22,15 @@ def _collect(state: Any, short: tuple[str, ...], full: tuple[str, ...], out: lis
     """Append ``(short_path, full_path, value)`` for every scheduled value under ``state``."""
     if isinstance(state, _WARMUP_STATES):
         out.append(((*short, "warmup_factor"), (*full, "warmup_factor"), state.warmup_factor))
+    if isinstance(state, _groups.ScaleByGroupState):
+        for group, value in state.multipliers.items():
+            out.append(((*short, "multiplier", group), (*full, "multiplier", group), value))
     if isinstance(state, (_hyperparams.InjectSchedulesState, *_OPTAX_INJECT_STATES)):
         for name, value in state.hyperparams.items():
             out.append(((*short, str(name)), (*full, str(name)), value))
     if _is_namedtuple(state):
         for field in state._fields:
-            if field in ("hyperparams", "hyperparams_states", "warmup_factor"):
+            if field in ("hyperparams", "hyperparams_states", "warmup_factor", "multipliers"):
                 continue
             # Wrappers' inner states add nothing to the readable path.
             step = () if field.startswith("inner") else (field,)
@@ -50,6 +53,7 @@ def current_values(opt_state: optax.OptState) -> dict[str, jax.Array]:
     - ``<path>/<name>`` for each hyperparameter of :func:`inject_schedules`
       (the value the next update uses);
     - ``<path>/warmup_factor`` for :func:`scale_by_warmup` and :func:`with_warmup`;
+    - ``<path>/multiplier/<group>`` for :func:`scale_by_group`;
     - ``<path>/<name>`` for ``optax.inject_hyperparams``, which records the value
       its last update used: exact for constants and before the first update,
       one step behind a schedule afterwards (use :func:`inject_schedules` for

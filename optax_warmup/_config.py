@@ -1,0 +1,477 @@
+"""Schedules to and from plain, JSON/YAML-serialisable dicts.
+
+:func:`from_config` reads two kinds of node (and spec strings, see
+:func:`optax_warmup.parse_spec`):
+
+- a library function by name, with its arguments:
+  ``{"kind": "warmup_stable_decay", "peak_value": 3e-4, "total_steps": "100k",
+  "warmup_steps": "2%", "decay_steps": "20%", "decay_shape": "1-sqrt"}``.
+  Nested schedules are nodes too (``add_warmup``'s ``schedule``, ``join``'s
+  ``schedules``...), shapes are names or ``{"name": "polynomial", "power": 3}``;
+- the engine's own form, ``{"kind": "phases", "phases": [...]}``, which is
+  what :func:`to_config` writes for every :class:`PhaseSchedule`, so any
+  schedule the library builds (whatever function made it) round-trips
+  exactly, together with the ``multiply`` and ``join`` nodes.
+
+Durations carry explicit units (see ``_units``): ``2000`` or ``"2k"`` steps,
+``"10%"`` of ``total_steps``, ``"5 epochs"`` with ``steps_per_epoch``,
+``"50k examples"`` with ``batch_size``, ``"1B tokens"`` with
+``tokens_per_step``. A bare ``0.1`` is refused with a message saying how to
+write it. The unit settings (``total_steps``, ``steps_per_epoch``,
+``batch_size``, ``tokens_per_step``, ``seq_len``) may sit on any node and
+apply to it and the nodes below, or be passed to :func:`from_config`.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+
+from optax_warmup import _combine, _composites, _decays, _engine, _join, _shapes, _units, _warmup
+from optax_warmup import _validation as v
+
+# Engine shape ids as written in a config.
+ENGINE_SHAPES: dict[str, int] = {
+    "constant": _shapes.CONSTANT,
+    "power_in": _shapes.POWER_IN,
+    "power_out": _shapes.POWER_OUT,
+    "cosine": _shapes.COSINE,
+    "exp_normalized": _shapes.EXP_NORMALIZED,
+    "exp_approach": _shapes.EXP_APPROACH,
+    "geometric": _shapes.GEOMETRIC,
+    "exp_rate": _shapes.EXP_RATE,
+    "inv_sqrt": _shapes.INV_SQRT,
+    "tanh": _shapes.TANH,
+    "radam": _shapes.RADAM,
+}
+_SHAPE_NAMES = {k: name for name, k in ENGINE_SHAPES.items()}
+
+_DURATIONS = {"warmup_steps", "total_steps", "decay_steps", "cycle_steps", "at_step"}
+_SHAPES = {"shape", "warmup_shape", "decay_shape"}
+_SCHEDULES = {"schedule", "new_schedule"}
+_STRINGS = {"anneal", "mode", "dtype"}
+_BOOLS = {"three_phase", "rebase"}
+
+
+def _multiply(schedules: list[Any]) -> _combine.ProductSchedule:
+    return _combine.multiply(*schedules)
+
+
+_REGISTRY: dict[str, Callable[..., Any]] = {
+    "add_warmup": _warmup.add_warmup,
+    "constant_schedule": _combine.constant_schedule,
+    "cosine_decay": _decays.cosine_decay,
+    "cosine_restarts": _composites.cosine_restarts,
+    "cyclic": _composites.cyclic,
+    "decay_schedule": _decays.decay_schedule,
+    "inverse_sqrt_decay": _decays.inverse_sqrt_decay,
+    "join": _join.join,
+    "linear_decay": _decays.linear_decay,
+    "multiply": _multiply,
+    "noam_schedule": _composites.noam_schedule,
+    "one_cycle": _composites.one_cycle,
+    "one_minus_sqrt_decay": _decays.one_minus_sqrt_decay,
+    "piecewise_constant": _decays.piecewise_constant,
+    "polynomial_decay": _decays.polynomial_decay,
+    "rewarmup": _composites.rewarmup,
+    "tanh_decay": _decays.tanh_decay,
+    "warmup_decay_schedule": _composites.warmup_decay_schedule,
+    "warmup_factor": _warmup.warmup_factor,
+    "warmup_schedule": _warmup.warmup_schedule,
+    "warmup_stable_decay": _composites.warmup_stable_decay,
+}
+_ALIASES = {"wsd": "warmup_stable_decay", "constant": "constant_schedule"}
+
+
+def register(kind: str, fn: Callable[..., Any]) -> None:
+    """Make ``{"kind": kind, ...}`` call ``fn`` with the node's other keys as arguments.
+
+    Arguments are converted by name: ``*_steps`` and ``at_step`` are durations
+    with units, ``shape``/``*_shape`` are shapes, ``schedule``/``schedules``
+    are nested nodes, ``boundaries`` a list of durations; anything else a number.
+    """
+    if kind in _REGISTRY or kind in _ALIASES or kind == "phases":
+        raise ValueError(f"config kind {kind!r} is already registered.")
+    _REGISTRY[kind] = fn
+
+
+def kinds() -> tuple[str, ...]:
+    """The config kinds :func:`from_config` understands."""
+    return ("phases", *sorted(_REGISTRY), *sorted(_ALIASES))
+
+
+def from_config(
+    config: Mapping[str, Any] | str | float,
+    *,
+    total_steps: int | None = None,
+    steps_per_epoch: float | None = None,
+    batch_size: float | None = None,
+    tokens_per_step: float | None = None,
+    seq_len: float | None = None,
+) -> Any:
+    """Build a schedule from a plain dict (as read from JSON or YAML) or a spec string.
+
+    Args:
+      config: a node ``{"kind": ..., **arguments}`` (see the module docstring),
+        a spec string, or a number (a constant schedule).
+      total_steps: the run length, for percentages (``"10%"``).
+      steps_per_epoch: for durations in epochs.
+      batch_size: examples per step, for durations in examples.
+      tokens_per_step: tokens per step, for durations in tokens.
+      seq_len: tokens per example (with ``batch_size``, instead of ``tokens_per_step``).
+
+    Returns:
+      The schedule.
+
+    Raises:
+      ValueError: naming the node path and the argument, e.g.
+        ``config.schedules[1].warmup_steps=0.1 is ambiguous...``.
+
+    Example:
+      >>> import optax_warmup as ow
+      >>> s = ow.from_config({"kind": "warmup_decay_schedule", "peak_value": 1.0,
+      ...                     "warmup_steps": "20%", "total_steps": 10,
+      ...                     "decay_shape": "linear"})
+      >>> [round(float(s(c)), 3) for c in (0, 1, 2, 6, 10)]
+      [0.5, 1.0, 1.0, 0.5, 0.0]
+      >>> ow.from_config({"kind": "warmup_schedule", "peak_value": 1.0, "warmup_steps": 0.1})
+      ... # doctest: +ELLIPSIS
+      Traceback (most recent call last):
+      ...
+      ValueError: config.warmup_steps=0.1 is ambiguous or not a whole number: ...
+    """
+    ctx = _units.UnitContext().with_updates(
+        total_steps=total_steps,
+        steps_per_epoch=steps_per_epoch,
+        batch_size=batch_size,
+        tokens_per_step=tokens_per_step,
+        seq_len=seq_len,
+    )
+    return _build(config, ctx, "config")
+
+
+def _node_context(node: Mapping[str, Any], ctx: _units.UnitContext, path: str) -> Any:
+    """The unit context for ``node``: its own unit settings over its parent's."""
+    updates = {}
+    for key in _units.CONTEXT_KEYS:
+        if key == "total_steps" or node.get(key) is None:
+            continue
+        q = _units.as_quantity(node[key], f"{path}.{key}")
+        updates[key] = _units.to_value(q, f"{path}.{key}")
+    ctx = ctx.with_updates(**updates)
+    if node.get("total_steps") is not None:
+        total = _duration(node["total_steps"], ctx, f"{path}.total_steps", allow_percent=False)
+        ctx = ctx.with_updates(total_steps=total)
+    return ctx
+
+
+def _duration(x: Any, ctx: _units.UnitContext, name: str, *, allow_percent: bool = True) -> int:
+    return _units.to_steps(_units.as_quantity(x, name), ctx, name, allow_percent=allow_percent)
+
+
+def _number(x: Any, name: str) -> Any:
+    if x is None:
+        return None
+    if isinstance(x, list | tuple):
+        return [_number(e, f"{name}[{i}]") for i, e in enumerate(x)]
+    return _units.to_value(_units.as_quantity(x, name), name)
+
+
+def _shape(x: Any, name: str) -> _shapes.ShapeLike:
+    if isinstance(x, str):
+        _shapes.as_shape(x, name)
+        return x
+    if isinstance(x, Mapping) and isinstance(x.get("name"), str):
+        ctor = _shapes._BY_NAME.get(x["name"])
+        if ctor is None:
+            raise ValueError(
+                f"{name}: unknown shape {x['name']!r}; expected one of {_shapes.SHAPE_NAMES}."
+            )
+        params = {k: _number(e, f"{name}.{k}") for k, e in x.items() if k != "name"}
+        try:
+            return ctor(**params)
+        except TypeError:
+            allowed = list(inspect.signature(ctor).parameters)
+            raise ValueError(
+                f"{name}: shape {x['name']!r} takes {allowed or 'no parameters'}, "
+                f"got {sorted(params)}."
+            ) from None
+    raise ValueError(
+        f"{name} must be a shape name such as 'cosine' or a dict such as "
+        f"{{'name': 'polynomial', 'power': 2}}, got {x!r}."
+    )
+
+
+def _argument(key: str, x: Any, ctx: _units.UnitContext, name: str) -> Any:
+    if key in _DURATIONS:
+        return None if x is None else _duration(x, ctx, name)
+    if key == "boundaries":
+        if not isinstance(x, list | tuple):
+            raise ValueError(f"{name} must be a list of durations, got {x!r}.")
+        return [_duration(b, ctx, f"{name}[{i}]") for i, b in enumerate(x)]
+    if key in _SHAPES:
+        return _shape(x, name)
+    if key in _SCHEDULES:
+        return _build(x, ctx, name)
+    if key == "schedules":
+        if not isinstance(x, list | tuple):
+            raise ValueError(f"{name} must be a list of schedules, got {x!r}.")
+        return [_build(s, ctx, f"{name}[{i}]") for i, s in enumerate(x)]
+    if key in _STRINGS:
+        if not isinstance(x, str):
+            raise ValueError(f"{name} must be a string, got {x!r}.")
+        return x
+    if key in _BOOLS:
+        if not isinstance(x, bool):
+            raise ValueError(f"{name} must be true or false, got {x!r}.")
+        return x
+    return _number(x, name)
+
+
+def _build(node: Any, ctx: _units.UnitContext, path: str) -> Any:
+    if isinstance(node, str):
+        from optax_warmup import _spec  # local: the spec compiler is only needed for strings
+
+        return _spec.parse_spec(node, **_context_kwargs(ctx))
+    if isinstance(node, int | float) and not isinstance(node, bool):
+        return _combine.constant_schedule(node)
+    if not isinstance(node, Mapping):
+        raise ValueError(
+            f"{path} must be a dict with a 'kind', a spec string or a number, got {node!r}."
+        )
+    kind = node.get("kind")
+    if not isinstance(kind, str):
+        raise ValueError(f"{path} needs a 'kind' (one of {kinds()}), got {kind!r}.")
+    ctx = _node_context(node, ctx, path)
+    if kind == "phases":
+        return _build_phases(node, ctx, path)
+    fn = _REGISTRY.get(_ALIASES.get(kind, kind))
+    if fn is None:
+        raise ValueError(f"{path}: unknown kind {kind!r}; expected one of {kinds()}.")
+    params = inspect.signature(fn).parameters
+    kwargs = {}
+    for key, x in node.items():
+        if key == "kind" or (key in _units.CONTEXT_KEYS and key not in params):
+            continue
+        if key not in params:
+            raise ValueError(f"{path}: {kind} takes no argument {key!r}; it takes {list(params)}.")
+        kwargs[key] = _argument(key, x, ctx, f"{path}.{key}")
+    missing = [
+        k for k, p in params.items() if p.default is inspect.Parameter.empty and k not in kwargs
+    ]
+    if missing:
+        raise ValueError(f"{path}: {kind} needs {missing}.")
+    try:
+        return fn(**kwargs)
+    except ValueError as e:
+        raise ValueError(f"{path}: {e}") from None
+
+
+def _context_kwargs(ctx: _units.UnitContext) -> dict[str, Any]:
+    return {k: getattr(ctx, k) for k in _units.CONTEXT_KEYS}
+
+
+_PHASE_KEYS = ("span", "shape", "start", "end", "params", "length", "offset", "scale")
+
+
+def _build_phases(node: Mapping[str, Any], ctx: _units.UnitContext, path: str) -> Any:
+    allowed = {"kind", "phases", "cycles", "dtype", *_units.CONTEXT_KEYS}
+    extra = sorted(set(node) - allowed)
+    if extra:
+        raise ValueError(f"{path}: phases takes no key {extra[0]!r}; it takes {sorted(allowed)}.")
+    phases = node.get("phases")
+    if not isinstance(phases, list | tuple) or not phases:
+        raise ValueError(f"{path}.phases must be a non-empty list of phases, got {phases!r}.")
+    cols: dict[str, list[Any]] = {k: [] for k in _PHASE_KEYS}
+    for i, ph in enumerate(phases):
+        name = f"{path}.phases[{i}]"
+        if not isinstance(ph, Mapping):
+            raise ValueError(f"{name} must be a dict, got {ph!r}.")
+        unknown = sorted(set(ph) - set(_PHASE_KEYS))
+        if unknown:
+            raise ValueError(f"{name}: unknown key {unknown[0]!r}; phases take {_PHASE_KEYS}.")
+        for k in ("span", "shape", "start", "end"):
+            if k not in ph:
+                raise ValueError(f"{name} needs {k!r}.")
+        span = _duration(ph["span"], ctx, f"{name}.span")
+        shape = ph["shape"]
+        if shape not in ENGINE_SHAPES:
+            raise ValueError(f"{name}.shape must be one of {sorted(ENGINE_SHAPES)}, got {shape!r}.")
+        params = _number(ph.get("params", [1.0]), f"{name}.params")
+        if not isinstance(params, list) or not 0 < len(params) <= _shapes.NUM_PARAMS:
+            raise ValueError(f"{name}.params must be a list of 1 to 4 numbers, got {params!r}.")
+        scale = _number(ph.get("scale", [0.0, 0.0]), f"{name}.scale")
+        if not isinstance(scale, list) or len(scale) != 2:
+            raise ValueError(f"{name}.scale must be [start, end], got {scale!r}.")
+        cols["span"].append(span)
+        cols["shape"].append(ENGINE_SHAPES[shape])
+        cols["start"].append(_number(ph["start"], f"{name}.start"))
+        cols["end"].append(_number(ph["end"], f"{name}.end"))
+        cols["params"].append(params + [0.0] * (_shapes.NUM_PARAMS - len(params)))
+        cols["length"].append(_number(ph.get("length", span), f"{name}.length"))
+        cols["offset"].append(_number(ph.get("offset", 0.0), f"{name}.offset"))
+        cols["scale"].append(scale)
+    cycles = node.get("cycles")
+    cyc: dict[str, Any] = {}
+    if cycles is not None:
+        if not isinstance(cycles, Mapping) or "start" not in cycles:
+            raise ValueError(f"{path}.cycles must be a dict with 'start', got {cycles!r}.")
+        extra = sorted(set(cycles) - {"start", "num_cycles", "mul", "decay"})
+        if extra:
+            raise ValueError(f"{path}.cycles: unknown key {extra[0]!r}.")
+        n = cycles.get("num_cycles")
+        cyc = {
+            "cycle_start": cycles["start"],
+            "num_cycles": None if n is None else _duration(n, ctx, f"{path}.cycles.num_cycles"),
+            "cycle_mul": _number(cycles.get("mul", 1.0), f"{path}.cycles.mul"),
+            "cycle_decay": _number(cycles.get("decay", 1.0), f"{path}.cycles.decay"),
+        }
+    dtype = node.get("dtype")
+    if dtype is not None and not isinstance(dtype, str):
+        raise ValueError(f"{path}.dtype must be a dtype name such as 'float32', got {dtype!r}.")
+    try:
+        return _engine.from_arrays(
+            np.asarray(cols["span"], np.int64),
+            np.asarray(cols["start"], np.float64),
+            np.asarray(cols["end"], np.float64),
+            kinds=tuple(cols["shape"]),
+            params=np.asarray(cols["params"], np.float64),
+            lengths=np.asarray(cols["length"], np.float64),
+            offsets=np.asarray(cols["offset"], np.float64),
+            cycle_scale=np.asarray(cols["scale"], np.float64),
+            dtype=dtype,
+            **cyc,
+        )
+    except (ValueError, TypeError) as e:
+        raise ValueError(f"{path}: {e}") from None
+
+
+def to_config(schedule: Any) -> dict[str, Any]:
+    """A plain dict (JSON/YAML-serialisable) that :func:`from_config` turns back into ``schedule``.
+
+    A :class:`PhaseSchedule` becomes its phases (``{"kind": "phases", ...}``),
+    whichever function built it, so ``from_config(to_config(s))`` equals ``s``
+    at every count; products and generic joins become ``multiply`` and
+    ``join`` nodes.
+
+    Args:
+      schedule: a library schedule with concrete (not traced, not batched) values.
+
+    Returns:
+      The config dict.
+
+    Raises:
+      ValueError: for a Python function (``FunctionSchedule``, a plain
+        callable) or a custom shape function, which cannot be serialised, and
+        for traced or batched schedules.
+
+    Example:
+      >>> import optax_warmup as ow
+      >>> ow.to_config(ow.warmup_schedule(1.0, 4))
+      {'kind': 'phases', 'phases': [{'span': 4, 'shape': 'power_in', 'start': 0.0, 'end': 1.0,
+      'offset': 1.0, 'scale': [0.0, 1.0]}, {'span': 0, 'shape': 'constant', 'start': 1.0,
+      'end': 1.0, 'scale': [1.0, 1.0]}]}
+    """
+    return _to_config(schedule, "schedule")
+
+
+def _to_config(s: Any, path: str) -> dict[str, Any]:
+    if isinstance(s, _engine.PhaseSchedule):
+        return _phases_config(s, path)
+    if isinstance(s, _combine.ProductSchedule):
+        parts = [_to_config(f, f"{path}.schedules[{i}]") for i, f in enumerate(s.factors)]
+        return {"kind": "multiply", "schedules": parts}
+    if isinstance(s, _combine.JoinedSchedule):
+        b = _concrete(s.boundaries, f"{path}.boundaries")
+        parts = [_to_config(p, f"{path}.schedules[{i}]") for i, p in enumerate(s.pieces)]
+        return {
+            "kind": "join",
+            "schedules": parts,
+            "boundaries": [int(x) for x in b.reshape(-1)],
+            "rebase": bool(s.rebase),
+        }
+    if isinstance(s, _combine.FunctionSchedule) or callable(s):
+        fn = getattr(s, "fn", s)
+        raise ValueError(
+            f"{path} is a Python function ({getattr(fn, '__name__', type(fn).__name__)}), which "
+            "cannot be serialised; build it from library schedules instead."
+        )
+    raise ValueError(f"{path} is not a schedule: {type(s).__name__}.")
+
+
+def _concrete(x: Any, name: str) -> np.ndarray:
+    c = v.concrete_value(x)
+    if c is None:
+        raise ValueError(f"{name} is traced; to_config needs concrete values.")
+    return c
+
+
+def shortest_float(x: Any, dtype: Any) -> float:
+    """The shortest decimal that reads back to the same ``dtype`` value (exact otherwise)."""
+    if dtype == np.float32:
+        short = float(str(np.float32(x)))
+        if np.float32(short) == np.float32(x):
+            return short
+    return float(x)
+
+
+def _phases_config(s: _engine.PhaseSchedule, path: str) -> dict[str, Any]:
+    if s.custom_fns:
+        raise ValueError(
+            f"{path} uses a custom shape function, which cannot be serialised; use a named shape."
+        )
+    arrays = {f: _concrete(getattr(s, f), f"{path}.{f}") for f in _engine._DATA_FIELDS}
+    n = s.num_phases
+    expected = {"params": (n, _shapes.NUM_PARAMS), "cycle_scale": (n, 2), "num_cycles": ()}
+    for f, a in arrays.items():
+        want = expected.get(f, () if f.startswith("cycle_") else (n,))
+        if a.shape != want:
+            raise ValueError(
+                f"{path}.{f} has shape {a.shape}, not {want}: to_config needs one schedule, "
+                "not a batch (index the batch first)."
+            )
+    fdt = arrays["starts"].dtype
+    phases = []
+    for i in range(n):
+        span = int(arrays["spans"][i])
+        ph: dict[str, Any] = {
+            "span": span,
+            "shape": _SHAPE_NAMES[s.kinds[i]],
+            "start": shortest_float(arrays["starts"][i], fdt),
+            "end": shortest_float(arrays["ends"][i], fdt),
+        }
+        params = [shortest_float(p, fdt) for p in arrays["params"][i]]
+        if params != [1.0, 0.0, 0.0, 0.0]:
+            while len(params) > 1 and params[-1] == 0.0:
+                params.pop()
+            ph["params"] = params
+        length = shortest_float(arrays["lengths"][i], fdt)
+        if length != span:
+            ph["length"] = length
+        offset = shortest_float(arrays["offsets"][i], fdt)
+        if offset != 0.0:
+            ph["offset"] = offset
+        scale = [shortest_float(x, fdt) for x in arrays["cycle_scale"][i]]
+        if scale != [0.0, 0.0]:
+            ph["scale"] = scale
+        phases.append(ph)
+    out: dict[str, Any] = {"kind": "phases", "phases": phases}
+    if s.cycle_start is not None:
+        nc = arrays["num_cycles"]
+        out["cycles"] = {
+            "start": s.cycle_start,
+            "num_cycles": None if int(nc) == int(np.iinfo(nc.dtype).max) else int(nc),
+            "mul": shortest_float(arrays["cycle_mul"], fdt),
+            "decay": shortest_float(arrays["cycle_decay"], fdt),
+        }
+    if s.dtype != "float32":
+        out["dtype"] = s.dtype
+    return out
+
+
+def node_total_steps(config: Mapping[str, Any]) -> int | None:
+    """The ``total_steps`` a config node names, its units resolved (``None`` if absent)."""
+    return _node_context(config, _units.UnitContext(), "config").total_steps

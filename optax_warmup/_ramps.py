@@ -1,0 +1,249 @@
+"""Integer ramps for the data side: batch size and sequence length schedules.
+
+A ramp is any library schedule whose value is rounded to a multiple and
+clamped to ``[minimum, maximum]``, returned as an integer. Each distinct value
+is a distinct input shape, i.e. one compile of the train step;
+:func:`ramp_stages` lists them up front so a training loop can precompile or
+at least knows what to expect.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Literal
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.typing import ArrayLike
+
+from optax_warmup import _combine, _shapes, _warmup
+from optax_warmup import _validation as v
+
+Rounding = Literal["nearest", "floor", "ceil"]
+ROUNDINGS = ("nearest", "floor", "ceil")
+_ROUND = {
+    "nearest": lambda q: jnp.floor(q + 0.5),  # ties go up
+    "floor": jnp.floor,
+    "ceil": jnp.ceil,
+}
+
+
+def _cap() -> int:
+    """The largest ramp value: half the index dtype's range, so products never overflow."""
+    return int(np.iinfo(v.index_dtype()).max) // 2
+
+
+@dataclasses.dataclass(frozen=True)
+class IntegerRamp:
+    """A schedule rounded to a multiple and clamped, returning integers.
+
+    ``value(c) = clip(multiple * round(schedule(c) / multiple), minimum, maximum)``
+    in the index dtype (int32, int64 under x64). A pytree: its schedule and
+    bounds are leaves, ``rounding`` is static.
+    """
+
+    schedule: Any
+    multiple: jax.Array
+    minimum: jax.Array
+    maximum: jax.Array
+    rounding: str
+
+    def __call__(self, count: ArrayLike) -> jax.Array:
+        fdt = jnp.float64 if v.x64_enabled() else jnp.float32
+        idt = v.index_dtype()
+        x = jnp.asarray(self.schedule(count), fdt)
+        m = jnp.maximum(self.multiple, 1).astype(idt)
+        k_max = jnp.floor(_cap() / m.astype(fdt))
+        k = jnp.clip(_ROUND[self.rounding](x / m.astype(fdt)), 0, k_max)
+        value = k.astype(idt) * m
+        return jnp.clip(value, self.minimum, self.maximum)
+
+
+jax.tree_util.register_dataclass(
+    IntegerRamp,
+    data_fields=["schedule", "multiple", "minimum", "maximum"],
+    meta_fields=["rounding"],
+)
+
+
+def integer_ramp(
+    schedule: _combine.ScheduleLike,
+    *,
+    multiple: ArrayLike = 1,
+    minimum: ArrayLike | None = None,
+    maximum: ArrayLike | None = None,
+    rounding: Rounding = "nearest",
+) -> IntegerRamp:
+    """Round any schedule to integers: a multiple of ``multiple`` in ``[minimum, maximum]``.
+
+    ``value(c) = clip(multiple * round(schedule(c) / multiple), minimum, maximum)``.
+
+    Args:
+      schedule: the real-valued schedule (any library schedule or function).
+      multiple: the step of the integer grid (>= 1), e.g. 8 for tensor-core
+        friendly sequence lengths or the data-parallel world size for batches.
+      minimum: the smallest value (default ``multiple``, so never 0).
+      maximum: the largest value (default: half the index dtype's range).
+      rounding: ``"nearest"`` (ties go up), ``"floor"`` or ``"ceil"``. Traced bounds are
+        used as given (``minimum`` wins over ``maximum`` if they cross).
+
+    Returns:
+      An :class:`IntegerRamp`.
+
+    Example:
+      >>> import optax_warmup as ow
+      >>> r = ow.integer_ramp(ow.linear_decay(100.0, 10, end_value=20.0), multiple=16)
+      >>> [int(r(c)) for c in (0, 5, 10)]
+      [96, 64, 16]
+    """
+    v.check_choice("rounding", rounding, ROUNDINGS)
+    idt = v.index_dtype()
+    v.check_duration("multiple", multiple)
+    v.check_range("multiple", multiple, low=1)
+    m = v.as_duration("multiple", multiple)
+    lo = m if minimum is None else v.as_duration("minimum", minimum)
+    hi = jnp.asarray(_cap(), idt) if maximum is None else v.as_duration("maximum", maximum)
+    lo_c, hi_c = v.concrete_value(lo), v.concrete_value(hi)
+    if lo_c is not None and hi_c is not None and np.any(lo_c > hi_c):
+        raise ValueError(f"minimum must not exceed maximum, got {lo_c.item()} > {hi_c.item()}.")
+    return IntegerRamp(_combine.as_schedule(schedule), m, lo, hi, rounding)
+
+
+def _ramp(
+    name: str,
+    init_value: ArrayLike,
+    final_value: ArrayLike,
+    ramp_steps: ArrayLike,
+    multiple: ArrayLike,
+    shape: _shapes.ShapeLike,
+    rounding: Rounding,
+) -> IntegerRamp:
+    v.check_range(f"init_{name}", init_value, low=1)
+    v.check_range(f"final_{name}", final_value, low=1)
+    v.check_range("multiple", multiple, low=1)
+    v.check_duration("ramp_steps", ramp_steps)
+    f, m = v.concrete_value(final_value), v.concrete_value(multiple)
+    if f is not None and m is not None and np.any(np.mod(f, m) != 0):
+        raise ValueError(f"final_{name}={f.item()} must be a multiple of multiple={m.item()}.")
+    i = v.concrete_value(init_value)
+    if i is not None and f is not None and np.any(i > f):
+        raise ValueError(f"init_{name} must not exceed final_{name}, got {i.item()} > {f.item()}.")
+    sched = _warmup.warmup_schedule(
+        jnp.asarray(final_value, jnp.float32),
+        ramp_steps,
+        shape=shape,
+        init_value=jnp.asarray(init_value, jnp.float32),
+    )
+    return integer_ramp(sched, multiple=multiple, maximum=final_value, rounding=rounding)
+
+
+def batch_size_ramp(
+    init_size: ArrayLike,
+    final_size: ArrayLike,
+    ramp_steps: ArrayLike,
+    *,
+    multiple: ArrayLike = 1,
+    shape: _shapes.ShapeLike = "linear",
+    rounding: Rounding = "nearest",
+) -> IntegerRamp:
+    """A batch-size warmup: from ``init_size`` to ``final_size`` over ``ramp_steps``.
+
+    ``size(c) = clip(multiple * round(s(c) / multiple), multiple, final)`` with
+    ``s(c) = init + (final - init) f(c / ramp_steps)`` (``f`` the shape), then
+    ``final``. GPT-3 ramped its batch linearly from 32k tokens to 3.2M (Brown
+    et al. 2020, "Language Models are Few-Shot Learners").
+
+    Args:
+      init_size: the size at count 0 (>= 1, <= ``final_size``).
+      final_size: the size from ``ramp_steps`` on; a multiple of ``multiple``.
+      ramp_steps: the ramp length in steps.
+      multiple: sizes are multiples of this (e.g. the number of data-parallel
+        devices, or a tokens-per-sequence unit).
+      shape: the ramp shape (as for :func:`warmup_schedule`).
+      rounding: ``"nearest"``, ``"floor"`` or ``"ceil"``.
+
+    Returns:
+      An :class:`IntegerRamp`; :func:`ramp_stages` lists its stages.
+
+    Example:
+      >>> import optax_warmup as ow
+      >>> r = ow.batch_size_ramp(32, 256, 4, multiple=32)
+      >>> [int(r(c)) for c in range(6)]
+      [32, 96, 160, 192, 256, 256]
+    """
+    return _ramp("size", init_size, final_size, ramp_steps, multiple, shape, rounding)
+
+
+def sequence_length_ramp(
+    init_length: ArrayLike,
+    final_length: ArrayLike,
+    ramp_steps: ArrayLike,
+    *,
+    multiple: ArrayLike = 8,
+    shape: _shapes.ShapeLike = "linear",
+    rounding: Rounding = "nearest",
+) -> IntegerRamp:
+    """Sequence-length warmup: from ``init_length`` to ``final_length`` over ``ramp_steps``.
+
+    The same formula as :func:`batch_size_ramp`, with lengths rounded to a
+    multiple of 8 by default (Li et al. 2022, "The Stability-Efficiency Dilemma:
+    Investigating Sequence Length Warmup for Training GPT Models", which rounds
+    the linearly increasing length to multiples of 8).
+
+    Example:
+      >>> import optax_warmup as ow
+      >>> r = ow.sequence_length_ramp(8, 1024, 1000)
+      >>> [int(r(c)) for c in (0, 1, 100, 500, 999, 1000)]
+      [8, 8, 112, 520, 1024, 1024]
+    """
+    return _ramp("length", init_length, final_length, ramp_steps, multiple, shape, rounding)
+
+
+@jax.jit
+def _evaluate(ramp: Any, counts: jax.Array) -> jax.Array:
+    return jnp.asarray(ramp(counts))
+
+
+def ramp_stages(ramp: Any, num_steps: int, *, chunk_size: int = 1 << 20) -> list[tuple[int, int]]:
+    """The stages of an integer ramp over ``num_steps`` steps: ``(start_step, value)`` pairs.
+
+    A stage is a maximal run of steps with the same value, i.e. one input shape
+    and one compile of the train step (a value that comes back later, as in a
+    cyclic ramp, starts a new stage but reuses the compile). The ramp is
+    evaluated vectorised, ``chunk_size`` counts per call of one compiled
+    function, and the change points found with NumPy; no Python loop per step.
+
+    Args:
+      ramp: an :class:`IntegerRamp` or any ``count -> int`` schedule.
+      num_steps: the number of steps to cover (>= 1).
+      chunk_size: counts evaluated per call (bounds memory on long runs).
+
+    Returns:
+      The stages in step order; the first starts at 0.
+
+    Example:
+      >>> import optax_warmup as ow
+      >>> ow.ramp_stages(ow.batch_size_ramp(32, 128, 6, multiple=32), 10)
+      [(0, 32), (1, 64), (3, 96), (5, 128)]
+    """
+    n = v.check_int_arg("num_steps", num_steps, low=1)
+    size = min(v.check_int_arg("chunk_size", chunk_size, low=1), n)
+    starts: list[np.ndarray] = []
+    values: list[np.ndarray] = []
+    previous = None
+    idt = np.dtype(v.index_dtype())
+    for lo in range(0, n, size):
+        counts = np.minimum(np.arange(lo, lo + size, dtype=np.int64), n - 1).astype(idt)
+        vals = np.asarray(_evaluate(ramp, counts))[: min(size, n - lo)]
+        change = np.empty(vals.shape, dtype=bool)
+        change[0] = previous is None or vals[0] != previous
+        change[1:] = vals[1:] != vals[:-1]
+        idx = np.flatnonzero(change)
+        starts.append(idx + lo)
+        values.append(vals[idx])
+        previous = vals[-1]
+    return [
+        (int(s), int(x))
+        for s, x in zip(np.concatenate(starts), np.concatenate(values), strict=True)
+    ]
