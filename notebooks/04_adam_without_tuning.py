@@ -195,7 +195,7 @@ def mlp_task():
 
 
 # %%
-def sweep(task):
+def sweep(task, check_public_api=False):
     model, batch, loss = task()
     graphdef, params0 = nnx.split(model)
     train_keys = jax.random.split(jax.random.key(1), STEPS)
@@ -237,11 +237,11 @@ def sweep(task):
         final, curve = jax.block_until_ready(run(lrs))
         times[name] = time.perf_counter() - start
         results[name], curves[name] = np.asarray(final), np.asarray(curve)
-    # The tabulated factor is the library's factor: check one run through the public API.
-    direct = ow.with_warmup(optax.adam(LRS[1], b2=B2), ow.untuned_linear_warmup(B2))
-    check = float(jax.jit(lambda: train(direct)[0])())
-    tabulated = results["adam + untuned linear"][1]
-    print(f"with_warmup(adam, untuned_linear_warmup) direct {check:.6f} vs table {tabulated:.6f}")
+    if check_public_api:  # the tabulated factor is the library's: one run through the public API
+        direct = ow.with_warmup(optax.adam(LRS[1], b2=B2), ow.untuned_linear_warmup(B2))
+        check = float(jax.jit(lambda: train(direct)[0])())
+        tabulated = results["adam + untuned linear"][1]
+        print(f"with_warmup(adam, untuned_linear_warmup): {check:.6f}, tabulated: {tabulated:.6f}")
     return float(evaluate(params0)), results, curves, times
 
 
@@ -257,7 +257,7 @@ report("Transformer", tf_init, tf_results)
 print({k: round(v, 2) for k, v in tf_times.items()}, "seconds")
 
 # %%
-mlp_init, mlp_results, mlp_curves, mlp_times = sweep(mlp_task)
+mlp_init, mlp_results, mlp_curves, mlp_times = sweep(mlp_task, check_public_api=True)
 report("MLP", mlp_init, mlp_results)
 print({k: round(v, 2) for k, v in mlp_times.items()}, "seconds")
 
@@ -319,6 +319,9 @@ plt.show()
 
 # %% [markdown]
 # ## What we saw
+# One seed per run. Near the stability boundary training is chaotic, so a
+# different batch shape or machine can move a variant's highest trainable
+# rate by a grid step; the verdicts below are computed from this run only.
 
 
 # %%
