@@ -108,6 +108,9 @@ __all__ += [
 ]
 
 # --- noise --------------------------------------------------------------------
+from optax_warmup._noise import NoisySchedule, with_noise  # noqa: E402
+
+__all__ += ["NoisySchedule", "with_noise"]
 
 # --- gradient transformations and optimizer-tied warmups ----------------------
 from optax_warmup._gi_adam import gi_adam, gi_adamw, scale_by_gi_adam  # noqa: E402

@@ -70,7 +70,7 @@ def as_schedule(schedule: ScheduleLike, name: str = "schedule") -> Callable[[Arr
         raise ValueError(f"{name} must be a schedule or a number, got {schedule!r}.") from e
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, eq=False)
 class ProductSchedule:
     """The product of schedules, e.g. a warmup factor times a main schedule."""
 
@@ -100,7 +100,7 @@ def multiply(*schedules: ScheduleLike) -> ProductSchedule:
     return ProductSchedule(tuple(as_schedule(s) for s in schedules))
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, eq=False)
 class JoinedSchedule:
     """Pieces of arbitrary schedules switched at boundaries (one evaluation per piece)."""
 

@@ -52,6 +52,7 @@ def warmup_decay_schedule(
     v.check_duration("warmup_steps", warmup_steps)
     v.check_duration("total_steps", total_steps)
     _check_order(("warmup_steps", warmup_steps), ("total_steps", total_steps))
+    warmup_shape, decay_shape = _named_shapes(warmup_shape, decay_shape)
     decay_steps = jnp.maximum(
         _as_steps("total_steps", total_steps) - _as_steps("warmup_steps", warmup_steps), 0
     )
@@ -62,6 +63,15 @@ def warmup_decay_schedule(
         _warmup.hold_phase(end, scale=end_scales),
     ]
     return _engine.from_phases(phases, dtype=dtype)
+
+
+def _named_shapes(
+    warmup_shape: _shapes.ShapeLike, decay_shape: _shapes.ShapeLike
+) -> tuple[_shapes.Shape, _shapes.Shape]:
+    """Check shape arguments under their own names (``warmup_shape``, ``decay_shape``)."""
+    return _shapes.as_shape(warmup_shape, "warmup_shape"), _shapes.as_shape(
+        decay_shape, "decay_shape"
+    )
 
 
 def _as_steps(name: str, x: ArrayLike) -> Any:
@@ -124,6 +134,7 @@ def warmup_stable_decay(
     """
     if (decay_steps is None) == (decay_fraction is None):
         raise ValueError("Pass exactly one of decay_steps or decay_fraction.")
+    warmup_shape, decay_shape = _named_shapes(warmup_shape, decay_shape)
     v.check_duration("total_steps", total_steps)
     v.check_duration("warmup_steps", warmup_steps)
     if decay_steps is None:
@@ -375,6 +386,11 @@ def cosine_restarts(
       >>> [round(float(s(c)), 4) for c in range(6)]
       [1.0, 0.8536, 0.5, 0.1464, 0.5, 0.4268]
     """
+    # Validate under the caller's names (the body sees cycle_steps as its total_steps).
+    v.check_duration("cycle_steps", cycle_steps)
+    v.check_range("cycle_steps", cycle_steps, low=1)
+    v.check_duration("warmup_steps", warmup_steps)
+    _check_order(("warmup_steps", warmup_steps), ("cycle_steps", cycle_steps))
     body = warmup_decay_schedule(
         peak_value,
         warmup_steps,

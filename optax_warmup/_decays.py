@@ -272,6 +272,7 @@ def piecewise_constant(
         vals = jnp.reshape(jnp.asarray(values), (-1,))
     else:
         vals = jnp.stack([jnp.asarray(x) for x in values])
+    v.check_finite("values", vals)
     b = _combine.sorted_boundaries(boundaries, vals.shape[0])
     begins = jnp.concatenate([jnp.zeros((1,), b.dtype), b])
     spans = jnp.concatenate([jnp.diff(begins), jnp.zeros((1,), b.dtype)])

@@ -87,7 +87,7 @@ _DATA_FIELDS = (
 _META_FIELDS = ("kinds", "cycle_start", "custom_fns", "dtype")
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, eq=False)
 class PhaseSchedule:
     """A schedule made of phases; call it with a step count to get the value.
 
@@ -99,6 +99,9 @@ class PhaseSchedule:
     Counts below zero give the value at 0; counts past the last phase continue
     the last phase (closed shapes hold their end value, open ones such as
     inverse-sqrt keep decaying). Float counts are floored.
+
+    Schedules compare and hash by identity (their leaves are arrays), so
+    ``jax.jit(schedule)`` works like jitting any function.
     """
 
     spans: jax.Array
@@ -182,13 +185,20 @@ def from_phases(
     def stack(values: list[ArrayLike], dt: Any) -> jax.Array:
         return jnp.stack([jnp.asarray(x, dtype=dt) for x in values])
 
+    spans = [v.as_duration("span", ph.span) for ph in phases]  # traced spans: rounded
     return from_arrays(
-        spans=jnp.stack([v.as_duration("span", ph.span) for ph in phases]),
+        spans=jnp.stack(spans),
         starts=stack([ph.start for ph in phases], compute),
         ends=stack([ph.end for ph in phases], compute),
         kinds=tuple(kinds),
         params=jnp.stack([stack(list(ph.shape.params), compute) for ph in phases]),
-        lengths=stack([ph.span if ph.length is None else ph.length for ph in phases], compute),
+        lengths=stack(
+            [
+                span if ph.length is None else ph.length
+                for span, ph in zip(spans, phases, strict=True)
+            ],
+            compute,
+        ),
         offsets=stack([ph.offset for ph in phases], compute),
         cycle_scale=jnp.stack([stack([ph.scale_start, ph.scale_end], compute) for ph in phases]),
         custom_fns=tuple(fns),
@@ -311,6 +321,10 @@ def _as_count(count: ArrayLike) -> jax.Array:
         t = jnp.clip(jnp.floor(t), 0, hi)
     elif t.dtype == jnp.bool_:
         t = t.astype(idt)
+    elif (
+        jnp.issubdtype(t.dtype, jnp.unsignedinteger) and jnp.iinfo(t.dtype).max > np.iinfo(idt).max
+    ):
+        t = jnp.minimum(t, np.iinfo(idt).max)  # saturate instead of wrapping to negative
     return jnp.maximum(t.astype(idt), 0)
 
 
@@ -337,14 +351,20 @@ def _cycle_position(
     pf = period_s.astype(fdt)
     df = d.astype(fdt)
 
+    def grown(i: jax.Array) -> jax.Array:
+        # mul**i - 1: expm1 while small (mul near 1); past that ``pow``, whose
+        # rounding does not grow with i as ``exp(i * log(mul))``'s does.
+        x = i * log_m
+        return jnp.where(x < 0.5, jnp.expm1(jnp.minimum(x, 0.5)), mul_s**i - 1)
+
     def cycle_begin(i: jax.Array) -> jax.Array:
-        return pf * jnp.expm1(i * log_m) / (mul_s - 1)
+        return pf * grown(i) / (mul_s - 1)
 
     i_geo = jnp.floor(jnp.log1p(df * (mul_s - 1) / pf) / log_m)
     i_geo = jnp.where(df < cycle_begin(i_geo), i_geo - 1, i_geo)
     i_geo = jnp.where(df >= cycle_begin(i_geo + 1), i_geo + 1, i_geo)
     i_geo = jnp.maximum(i_geo, 0)
-    u_geo = (df - cycle_begin(i_geo)) / jnp.exp(i_geo * log_m)
+    u_geo = (df - cycle_begin(i_geo)) / mul_s**i_geo
     u_geo = jnp.clip(u_geo, 0, pf)
     u_geo_int = jnp.floor(u_geo)
 
@@ -385,8 +405,17 @@ def evaluate(schedule: PhaseSchedule, count: ArrayLike) -> jax.Array:
         u_frac = jnp.where(in_body, frac, 0.0).astype(compute)
         cycle = jnp.where(in_body, i, 0)
     idx = jnp.minimum(jnp.searchsorted(ends_cum, u, side="right"), n - 1)
-    steps_in = (u - begins[idx]).astype(compute) + s.offsets[idx] + u_frac
+    k = u - begins[idx]
+    offset = s.offsets[idx]
+    steps_in = k.astype(compute) + offset + u_frac
     length = s.lengths[idx]
+    # Steps left to the end of the progress length. Past 2**24 steps into a phase
+    # (float32), ``length - steps_in`` cannot resolve the last steps of the phase
+    # (the float spacing near 2e9 is 128), so the integer part is taken first.
+    span = spans[idx]
+    left_int = (span - k).astype(compute) + (length - span.astype(compute) - offset) - u_frac
+    exact = k < 2 ** (jnp.finfo(compute).nmant + 1)
+    steps_left = jnp.where(exact, length - steps_in, left_int)
     start = s.starts[idx]
     end = s.ends[idx]
     params = s.params[idx]
@@ -407,7 +436,7 @@ def evaluate(schedule: PhaseSchedule, count: ArrayLike) -> jax.Array:
 
     def shape_value(kind: int) -> jax.Array:
         fn = s.custom_fns[kind - _shapes.NUM_BUILTIN] if kind >= _shapes.NUM_BUILTIN else None
-        return _shapes.evaluate(kind, steps_in, length, start, end, params, fn)
+        return _shapes.evaluate(kind, steps_in, length, start, end, params, fn, steps_left)
 
     if len(distinct) == 1:
         value = shape_value(distinct[0])

@@ -198,10 +198,10 @@ def _progress(t: jax.Array, length: jax.Array) -> jax.Array:
     return jnp.where(ok, jnp.clip(t / jnp.where(ok, length, 1), 0, 1), 1)
 
 
-def _remaining(t: jax.Array, length: jax.Array) -> jax.Array:
-    """``1 - progress``, computed as ``(length - t) / length`` for precision near the end."""
+def _remaining(left: jax.Array, length: jax.Array) -> jax.Array:
+    """``1 - progress`` from the steps ``left`` to the end, for precision near the end."""
     ok = length > 0
-    return jnp.where(ok, jnp.clip((length - t) / jnp.where(ok, length, 1), 0, 1), 0)
+    return jnp.where(ok, jnp.clip(left / jnp.where(ok, length, 1), 0, 1), 0)
 
 
 def _mix(start: jax.Array, end: jax.Array, w_start: jax.Array, w_end: jax.Array) -> jax.Array:
@@ -265,24 +265,28 @@ def evaluate(
     end: jax.Array,
     params: jax.Array,
     fn: ShapeFn | None = None,
+    left: jax.Array | None = None,
 ) -> jax.Array:
     """Value of a phase of shape ``kind`` at ``t`` steps into it (``t`` float, >= 0).
 
-    ``params`` has ``NUM_PARAMS`` entries on its last axis. Every branch is safe
+    ``params`` has ``NUM_PARAMS`` entries on its last axis. ``left`` is
+    ``length - t`` when the caller can compute it more accurately (the engine
+    does so in integers); it defaults to ``length - t``. Every branch is safe
     for a zero ``length`` (the phase counts as complete) and never divides by zero.
     """
     a, b, c, d = (params[..., i] for i in range(NUM_PARAMS))
     p = _progress(t, length)
-    q = _remaining(t, length)
+    q = _remaining(length - t if left is None else left, length)
     if kind == CONSTANT:
         return start + jnp.zeros_like(t)
     if kind in (POWER_IN, POWER_OUT):
-        # p**a and 1 - p**a (or q**a and 1 - q**a), each accurate where it is small.
+        # p**a and 1 - p**a (or q**a and 1 - q**a), each accurate where it is small:
+        # 1 - x**a from y = 1 - x while y is small, else as the complement of w_x,
+        # so that the weights sum to 1 (start == end gives a constant).
         x, y = (p, q) if kind == POWER_IN else (q, p)
         a = jnp.maximum(a, 1e-12)
         w_x = x**a
-        w_y = -jnp.expm1(a * jnp.log1p(-jnp.minimum(y, 1 - 1e-30)))
-        w_y = jnp.where(y >= 1, 1.0, w_y)
+        w_y = jnp.where(y < 0.5, -jnp.expm1(a * jnp.log1p(-jnp.minimum(y, 0.5))), 1 - w_x)
         w_start, w_end = (w_y, w_x) if kind == POWER_IN else (w_x, w_y)
         return _mix(start, end, w_start, w_end)
     if kind == COSINE:
