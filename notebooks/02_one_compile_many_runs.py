@@ -12,18 +12,10 @@
 # ---
 
 # %%
-# Setup: the size switch, where the figure goes, and what JAX runs on.
-import os
-from pathlib import Path
+# The size switch (OPTAX_WARMUP_SCALE=ci|full), where the figure goes, and what JAX runs on.
+from _common import setup
 
-import jax
-
-SCALE = os.environ.get("OPTAX_WARMUP_SCALE", "ci")
-if SCALE not in ("ci", "full"):
-    raise ValueError(f"OPTAX_WARMUP_SCALE must be 'ci' or 'full', got {SCALE!r}")
-FIGURES = Path(os.environ.get("OPTAX_WARMUP_FIGURES", "../docs/assets"))
-print(f"jax {jax.__version__} | backend: {jax.default_backend()} | devices: {jax.devices()}")
-print(f"scale: {SCALE}")
+SCALE, FIGURES = setup()
 
 # %% [markdown]
 # # 02 · One compile, many runs
@@ -46,10 +38,12 @@ print(f"scale: {SCALE}")
 # %%
 import time
 
+import jax
 import jax.numpy as jnp
 import matplotlib.pyplot as plt
 import numpy as np
 import optax
+from _common import teacher_student
 from flax import nnx
 
 import optax_warmup as ow
@@ -62,30 +56,8 @@ else:
     N, D, H, STEPS = 2048, 16, 256, 2000
     PEAKS = 0.0025 * 2.0 ** (np.arange(17) / 2)  # 0.0025 ... 0.64
     WARMUPS = np.array([0, 25, 50, 100, 200, 300, 500, 750, 1000, 1500])
-OUT_SCALE = 10.0  # std of the last layer's weights is OUT_SCALE / sqrt(H)
-
-kx, kdata = jax.random.split(jax.random.key(0))
-X = jax.random.normal(kx, (N, D))
-teacher = nnx.Sequential(
-    nnx.Linear(D, 32, rngs=nnx.Rngs(1)), jnp.tanh, nnx.Linear(32, 1, rngs=nnx.Rngs(2))
-)
-Y = teacher(X)
-
-
-class MLP(nnx.Module):
-    def __init__(self, rngs: nnx.Rngs):
-        self.hidden1 = nnx.Linear(D, H, rngs=rngs)
-        self.hidden2 = nnx.Linear(H, H, rngs=rngs)
-        init = nnx.initializers.normal(OUT_SCALE / np.sqrt(H))
-        self.out = nnx.Linear(H, 1, kernel_init=init, rngs=rngs)
-
-    def __call__(self, x):
-        return self.out(jnp.tanh(self.hidden2(jnp.tanh(self.hidden1(x)))))
-
-
-# nnx.split gives a static graph definition and a pytree of parameters, so the
-# training step is a pure function of the parameters and can be vmapped.
-graphdef, params0 = nnx.split(MLP(nnx.Rngs(0)))
+# A Flax NNX MLP whose last layer starts large, and its teacher's data (notebooks/_common.py).
+graphdef, params0, (X, Y) = teacher_student(N, D, H)
 
 
 def loss_fn(params, x, y):

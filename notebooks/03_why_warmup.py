@@ -12,18 +12,10 @@
 # ---
 
 # %%
-# Setup: the size switch, where the figure goes, and what JAX runs on.
-import os
-from pathlib import Path
+# The size switch (OPTAX_WARMUP_SCALE=ci|full), where the figure goes, and what JAX runs on.
+from _common import setup
 
-import jax
-
-SCALE = os.environ.get("OPTAX_WARMUP_SCALE", "ci")
-if SCALE not in ("ci", "full"):
-    raise ValueError(f"OPTAX_WARMUP_SCALE must be 'ci' or 'full', got {SCALE!r}")
-FIGURES = Path(os.environ.get("OPTAX_WARMUP_FIGURES", "../docs/assets"))
-print(f"jax {jax.__version__} | backend: {jax.default_backend()} | devices: {jax.devices()}")
-print(f"scale: {SCALE}")
+SCALE, FIGURES = setup()
 
 # %% [markdown]
 # # 03 · Why warmup works
@@ -48,10 +40,12 @@ print(f"scale: {SCALE}")
 #    (`ow.suggest_warmup_init`) instead of at 0.
 
 # %%
+import jax
 import jax.numpy as jnp
 import matplotlib.pyplot as plt
 import numpy as np
 import optax
+from _common import teacher_student
 from flax import nnx
 
 import optax_warmup as ow
@@ -66,29 +60,10 @@ else:
     PEAK_MULTIPLES = 2.0 ** (np.arange(29) / 4)
     WARMUPS = np.array([0, 10, 25, 50, 100, 200, 400, 800, 1200, 1600])
     POWER_ITERATIONS = 30
-OUT_SCALE = 10.0
 TRACKED_MULTIPLE, TRACKED_WARMUP = 16.0, STEPS // 2
 
-kx, _ = jax.random.split(jax.random.key(0))
-X = jax.random.normal(kx, (N, D))
-teacher = nnx.Sequential(
-    nnx.Linear(D, 32, rngs=nnx.Rngs(1)), jnp.tanh, nnx.Linear(32, 1, rngs=nnx.Rngs(2))
-)
-DATA = (X, teacher(X))
-
-
-class MLP(nnx.Module):
-    def __init__(self, rngs: nnx.Rngs):
-        self.hidden1 = nnx.Linear(D, H, rngs=rngs)
-        self.hidden2 = nnx.Linear(H, H, rngs=rngs)
-        init = nnx.initializers.normal(OUT_SCALE / np.sqrt(H))
-        self.out = nnx.Linear(H, 1, kernel_init=init, rngs=rngs)
-
-    def __call__(self, x):
-        return self.out(jnp.tanh(self.hidden2(jnp.tanh(self.hidden1(x)))))
-
-
-graphdef, params0 = nnx.split(MLP(nnx.Rngs(0)))
+# A Flax NNX MLP whose last layer starts large, and its teacher's data (notebooks/_common.py).
+graphdef, params0, DATA = teacher_student(N, D, H)
 
 
 def loss_fn(params, batch):
@@ -313,7 +288,7 @@ print(
 print(
     "- Largest trainable peak (x 2/sharpness) by warmup length, from 0: "
     + ", ".join(f"W={w}: {m:.3g}" for w, m in zip(WARMUPS, max0, strict=True))
-    + f"; the longest warmup allowed {np.nanmax(max0) / max0[0]:.1f}x the rate of no warmup."
+    + f"; the best warmup allowed {np.nanmax(max0) / max0[0]:.1f}x the rate of no warmup."
 )
 for target, d in reach.items():
     print(

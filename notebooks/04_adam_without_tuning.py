@@ -12,18 +12,10 @@
 # ---
 
 # %%
-# Setup: the size switch, where the figure goes, and what JAX runs on.
-import os
-from pathlib import Path
+# The size switch (OPTAX_WARMUP_SCALE=ci|full), where the figure goes, and what JAX runs on.
+from _common import setup
 
-import jax
-
-SCALE = os.environ.get("OPTAX_WARMUP_SCALE", "ci")
-if SCALE not in ("ci", "full"):
-    raise ValueError(f"OPTAX_WARMUP_SCALE must be 'ci' or 'full', got {SCALE!r}")
-FIGURES = Path(os.environ.get("OPTAX_WARMUP_FIGURES", "../docs/assets"))
-print(f"jax {jax.__version__} | backend: {jax.default_backend()} | devices: {jax.devices()}")
-print(f"scale: {SCALE}")
+SCALE, FIGURES = setup()
 
 # %% [markdown]
 # # 04 · Adam without tuning the warmup
@@ -57,6 +49,7 @@ print(f"scale: {SCALE}")
 # %%
 import time
 
+import jax
 import jax.numpy as jnp
 import matplotlib.pyplot as plt
 import numpy as np
