@@ -19,6 +19,7 @@ import argparse
 import asyncio
 import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -87,11 +88,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Execute the notebooks and save their figures.")
     parser.add_argument("names", nargs="*", help="notebook name prefixes (default: all)")
     parser.add_argument("--scale", default=os.environ.get("OPTAX_WARMUP_SCALE", "ci"))
-    parser.add_argument("--figures", type=Path, default=Path("figures"))
+    parser.add_argument("--figures", type=Path, help="folder for the figures (default: a temp dir)")
     parser.add_argument("--output", type=Path, help="folder for executed copies (with outputs)")
     parser.add_argument("--timeout", type=float, help="seconds per notebook")
     args = parser.parse_args(argv)
+    if args.figures is None:
+        args.figures = Path(tempfile.mkdtemp(prefix="optax_warmup_figures_"))
     args.figures.mkdir(parents=True, exist_ok=True)
+    print(f"figures go to {args.figures}")
     for path in notebook_paths(args.names):
         start = time.perf_counter()
         nb = execute(path, scale=args.scale, figures=args.figures, timeout=args.timeout)
