@@ -58,7 +58,7 @@ def constant_schedule(value: ArrayLike, *, dtype: Any = None) -> _engine.PhaseSc
 
 def as_schedule(schedule: ScheduleLike, name: str = "schedule") -> Callable[[ArrayLike], jax.Array]:
     """A library schedule for ``schedule``: numbers become constants, functions are wrapped."""
-    if isinstance(schedule, _engine.PhaseSchedule | ProductSchedule | JoinedSchedule):
+    if isinstance(schedule, _engine.PhaseSchedule | ProductSchedule | SumSchedule | JoinedSchedule):
         return schedule
     if dataclasses.is_dataclass(schedule) and callable(schedule):
         return schedule  # another library schedule node (a registered pytree)
@@ -101,6 +101,36 @@ def multiply(*schedules: ScheduleLike) -> ProductSchedule:
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
+class SumSchedule:
+    """The sum of schedules, e.g. a fixed floor plus a decaying cyclic part."""
+
+    terms: tuple[Any, ...]
+
+    def __call__(self, count: ArrayLike) -> jax.Array:
+        out = jnp.asarray(self.terms[0](count), dtype=jnp.float32)
+        for f in self.terms[1:]:
+            out = out + jnp.asarray(f(count), dtype=jnp.float32)
+        return out
+
+
+jax.tree_util.register_dataclass(SumSchedule, data_fields=["terms"], meta_fields=[])
+
+
+def add(*schedules: ScheduleLike) -> SumSchedule:
+    """The pointwise sum of schedules (numbers count as constants).
+
+    Example:
+      >>> import optax_warmup as ow
+      >>> s = ow.add(0.1, ow.linear_decay(0.9, 2))
+      >>> [round(float(s(c)), 3) for c in range(3)]
+      [1.0, 0.55, 0.1]
+    """
+    if not schedules:
+        raise ValueError("add needs at least one schedule, got none.")
+    return SumSchedule(tuple(as_schedule(s) for s in schedules))
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
 class JoinedSchedule:
     """Pieces of arbitrary schedules switched at boundaries (one evaluation per piece)."""
 
@@ -135,11 +165,14 @@ def sorted_boundaries(boundaries: Sequence[ArrayLike] | jax.Array, num_pieces: i
         arr = v.as_duration("boundaries", jnp.reshape(boundaries, (-1,)))
     else:
         items = list(boundaries)
-        arr = (
-            jnp.stack([v.as_duration("boundaries", x) for x in items])
-            if items
-            else jnp.zeros((0,), v.index_dtype())
-        )
+        if not items:
+            arr = jnp.zeros((0,), v.index_dtype())
+        elif any(v.is_traced(x) for x in items):
+            arr = jnp.stack([v.as_duration("boundaries", x) for x in items])
+        else:
+            for x in items:  # host-side checks, so the message names the bad entry
+                v.check_duration("boundaries", x)
+            arr = v.as_duration("boundaries", np.asarray([np.asarray(x) for x in items]))
     n = arr.shape[0]
     if n != num_pieces - 1:
         raise ValueError(

@@ -6,6 +6,7 @@ import itertools
 from typing import Any, Literal
 
 import jax.numpy as jnp
+import numpy as np
 from jax.typing import ArrayLike
 
 from optax_warmup import _combine, _decays, _durations, _engine, _join, _shapes, _warmup
@@ -192,7 +193,9 @@ def noam_schedule(
     v.check_range("warmup_steps", warmup_steps, low=1)
     w = jnp.maximum(_as_steps("warmup_steps", warmup_steps), 1)
     wf = w.astype(jnp.float32)
-    peak = jnp.asarray(scale, jnp.float32) * jnp.asarray(model_dim, jnp.float32) ** -0.5 * wf**-0.5
+    # A traced model_dim <= 0 is clamped to the smallest normal float (no inf).
+    dim = jnp.maximum(jnp.asarray(model_dim, jnp.float32), jnp.finfo(jnp.float32).tiny)
+    peak = jnp.asarray(scale, jnp.float32) * dim**-0.5 * wf**-0.5
     inv_sqrt = _shapes.ResolvedShape(_shapes.INV_SQRT, (wf, 0.0, 0.0, 0.0))
     phases = [
         _warmup.warmup_phase(peak, w, "linear"),
@@ -248,9 +251,14 @@ def one_cycle(
     total = _as_steps("total_steps", total_steps)
     tf = total.astype(jnp.float32)
     peak = jnp.asarray(peak_value, jnp.float32)
-    initial = peak / jnp.asarray(div_factor, jnp.float32)
-    final = initial / jnp.asarray(final_div_factor, jnp.float32)
-    pct = jnp.asarray(pct_start, jnp.float32)
+    # Traced factors below 1e-6 are clamped to 1e-6 (no inf, no NaN).
+    initial = peak / jnp.maximum(jnp.asarray(div_factor, jnp.float32), 1e-6)
+    final = initial / jnp.maximum(jnp.asarray(final_div_factor, jnp.float32), 1e-6)
+    pct: Any = jnp.asarray(pct_start, jnp.float32)
+    known_pct, known_total = v.concrete_value(pct_start), v.concrete_value(total)
+    if known_pct is not None and known_total is not None:
+        # Marks in float64 as torch computes them: float32(0.3) * 50 is 15.000001, not 15.
+        pct, tf = np.float64(known_pct), np.float64(known_total)
     if three_phase:
         marks = [pct * tf - 1, 2 * pct * tf - 2, tf - 1]
         values = [initial, peak, initial, final]
@@ -269,21 +277,29 @@ def _float_boundary_phases(
     its progress is ``(k - m_{j-1}) / (m_j - m_{j-1})``.
     """
     idt = v.index_dtype()
+    # Concrete (float64 NumPy) marks are placed in float64, traced ones in float32.
+    concrete = all(isinstance(m, np.floating) for m in marks)
     phases = []
-    prev_mark = jnp.asarray(0.0, jnp.float32)
-    prev_first = jnp.asarray(0, idt)
+    prev_mark: Any = np.float64(0.0) if concrete else jnp.asarray(0.0, jnp.float32)
+    prev_first: Any = 0 if concrete else jnp.asarray(0, idt)
     for j, mark in enumerate(marks):
         # First integer step of the next phase: floor(mark) + 1.
-        first_next = jnp.maximum(jnp.floor(mark).astype(idt) + 1, prev_first)
+        if concrete:
+            first_next = max(int(np.floor(mark)) + 1, prev_first)
+            length = max(mark - prev_mark, 0.0)
+            offset = prev_first - prev_mark
+        else:
+            first_next = jnp.maximum(jnp.floor(mark).astype(idt) + 1, prev_first)
+            length = jnp.maximum(mark - prev_mark, 0.0)
+            offset = prev_first.astype(jnp.float32) - prev_mark
         span = first_next - prev_first
-        offset = prev_first.astype(jnp.float32) - prev_mark
         phases.append(
             _engine.Phase(
                 span,
                 values[j],
                 values[j + 1],
                 shape,
-                length=jnp.maximum(mark - prev_mark, 0.0),
+                length=length,
                 offset=offset,
                 scale_start=1.0,
                 scale_end=1.0,
@@ -378,7 +394,8 @@ def cosine_restarts(
       init_value: warmup start (``None``: no wasted first update).
 
     Returns:
-      A cyclic schedule.
+      A cyclic schedule. A traced ``cycle_steps`` of 0 (or below, clamped to
+      0) leaves no cycle to run: the value is the end value from count 0.
 
     Example:
       >>> import optax_warmup as ow

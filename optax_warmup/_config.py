@@ -46,6 +46,8 @@ ENGINE_SHAPES: dict[str, int] = {
     "inv_sqrt": _shapes.INV_SQRT,
     "tanh": _shapes.TANH,
     "radam": _shapes.RADAM,
+    "cosine_wave": _shapes.COSINE_WAVE,
+    "power_cycle": _shapes.POWER_CYCLE,
 }
 _SHAPE_NAMES = {k: name for name, k in ENGINE_SHAPES.items()}
 

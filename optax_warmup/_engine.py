@@ -330,13 +330,16 @@ def _as_count(count: ArrayLike) -> jax.Array:
 
 def _cycle_position(
     d: jax.Array, period: jax.Array, mul: jax.Array, limit: jax.Array
-) -> tuple[jax.Array, jax.Array, jax.Array]:
+) -> tuple[jax.Array, jax.Array, jax.Array, jax.Array, jax.Array]:
     """Cycle index and position in cycle-body coordinates for ``d >= 0`` steps.
 
-    Cycle ``i`` lasts ``period * mul**i`` steps. Returns ``(i, u_int, u_frac)``:
-    the position scaled back to the first cycle's length, as an integer part and
-    a fraction. Past the last cycle, ``i = limit - 1`` and the position is the
-    end of the body.
+    Cycle ``i`` lasts ``period * mul**i`` steps. Returns ``(i, u_int, u_frac, r,
+    scale)``: the position scaled back to the first cycle's length, as an
+    integer part and a fraction; and the steps since the cycle began ``r`` with
+    the cycle's stretch ``scale = mul**i``, from which progress is computed
+    without the rounding of the scaled position (exact when the cycle
+    boundaries are whole steps, as with a whole ``mul``). Past the last cycle,
+    ``i = limit - 1`` and the position is the end of the body (``scale = 1``).
     """
     idt = d.dtype
     fdt = jnp.float64 if v.x64_enabled() else jnp.float32
@@ -350,6 +353,11 @@ def _cycle_position(
     log_m = jnp.log(mul_s)
     pf = period_s.astype(fdt)
     df = d.astype(fdt)
+    # With a whole mul, powers and cycle boundaries are whole numbers: snap them.
+    whole = mul_s == jnp.round(mul_s)
+
+    def snap(x: jax.Array) -> jax.Array:
+        return jnp.where(whole, jnp.round(x), x)
 
     def grown(i: jax.Array) -> jax.Array:
         # mul**i - 1: expm1 while small (mul near 1); past that ``pow``, whose
@@ -358,25 +366,30 @@ def _cycle_position(
         return jnp.where(x < 0.5, jnp.expm1(jnp.minimum(x, 0.5)), mul_s**i - 1)
 
     def cycle_begin(i: jax.Array) -> jax.Array:
-        return pf * grown(i) / (mul_s - 1)
+        return snap(pf * grown(i) / (mul_s - 1))
 
     i_geo = jnp.floor(jnp.log1p(df * (mul_s - 1) / pf) / log_m)
     i_geo = jnp.where(df < cycle_begin(i_geo), i_geo - 1, i_geo)
     i_geo = jnp.where(df >= cycle_begin(i_geo + 1), i_geo + 1, i_geo)
     i_geo = jnp.maximum(i_geo, 0)
-    u_geo = (df - cycle_begin(i_geo)) / mul_s**i_geo
-    u_geo = jnp.clip(u_geo, 0, pf)
+    scale_geo = snap(mul_s**i_geo)
+    r_geo = df - cycle_begin(i_geo)
+    u_geo = jnp.clip(r_geo / scale_geo, 0, pf)
     u_geo_int = jnp.floor(u_geo)
 
     hi = float(np.iinfo(idt).max)
     i = jnp.where(geo, jnp.clip(i_geo, 0, hi).astype(idt), i_lin)
     u_int = jnp.where(geo, u_geo_int.astype(idt), r_lin)
     u_frac = jnp.where(geo, u_geo - u_geo_int, 0.0)
+    r = jnp.where(geo, r_geo, r_lin.astype(fdt))
+    scale = jnp.where(geo, scale_geo, 1.0)
     done = i >= limit
     i = jnp.where(done, limit - 1, i)
     u_int = jnp.where(done, period, u_int)
     u_frac = jnp.where(done, 0.0, u_frac)
-    return i, u_int, u_frac
+    r = jnp.where(done, pf, r)
+    scale = jnp.where(done, 1.0, scale)
+    return i, u_int, u_frac, r, scale
 
 
 def evaluate(schedule: PhaseSchedule, count: ArrayLike) -> jax.Array:
@@ -398,7 +411,7 @@ def evaluate(schedule: PhaseSchedule, count: ArrayLike) -> jax.Array:
         period = ends_cum[-1] - prefix
         d = t - prefix
         in_body = d >= 0
-        i, u_body, frac = _cycle_position(
+        i, u_body, frac, r, stretch = _cycle_position(
             jnp.maximum(d, 0), period, s.cycle_mul, s.num_cycles.astype(idt)
         )
         u = jnp.where(in_body, prefix + u_body, t)
@@ -416,6 +429,20 @@ def evaluate(schedule: PhaseSchedule, count: ArrayLike) -> jax.Array:
     left_int = (span - k).astype(compute) + (length - span.astype(compute) - offset) - u_frac
     exact = k < 2 ** (jnp.finfo(compute).nmant + 1)
     steps_left = jnp.where(exact, length - steps_in, left_int)
+    # In a stretched cycle (mul > 1) the progress comes from real steps: time and
+    # length times the stretch, from the exact steps since the cycle began.
+    progress = None
+    if cycle is not None:
+        stretched = in_body & (stretch != 1)
+        st = jnp.where(stretched, stretch, 1.0).astype(compute)
+        rel = (begins[idx] - prefix).astype(compute)
+        t_real = r.astype(compute) - rel * st + offset * st
+        len_real = length * st
+        progress = (
+            jnp.where(stretched, t_real, steps_in),
+            jnp.where(stretched, len_real, length),
+            jnp.where(stretched, len_real - t_real, steps_left),
+        )
     start = s.starts[idx]
     end = s.ends[idx]
     params = s.params[idx]
@@ -436,7 +463,9 @@ def evaluate(schedule: PhaseSchedule, count: ArrayLike) -> jax.Array:
 
     def shape_value(kind: int) -> jax.Array:
         fn = s.custom_fns[kind - _shapes.NUM_BUILTIN] if kind >= _shapes.NUM_BUILTIN else None
-        return _shapes.evaluate(kind, steps_in, length, start, end, params, fn, steps_left)
+        return _shapes.evaluate(
+            kind, steps_in, length, start, end, params, fn, steps_left, progress
+        )
 
     if len(distinct) == 1:
         value = shape_value(distinct[0])
@@ -472,7 +501,11 @@ def concatenate(pieces: Sequence[PhaseSchedule], dtype: Any = None) -> PhaseSche
     last = pieces[-1]
 
     def cat(name: str, dt: Any) -> jax.Array:
-        return jnp.concatenate([jnp.asarray(getattr(p, name), dtype=dt) for p in pieces])
+        parts = [getattr(p, name) for p in pieces]
+        if any(v.is_traced(x) for x in parts):
+            return jnp.concatenate([jnp.asarray(x, dtype=dt) for x in parts])
+        # Concrete pieces are joined on the host: no program compiled per piece count.
+        return jnp.asarray(np.concatenate([np.asarray(x) for x in parts]).astype(dt))
 
     return PhaseSchedule(
         spans=cat("spans", idt),
@@ -492,39 +525,53 @@ def concatenate(pieces: Sequence[PhaseSchedule], dtype: Any = None) -> PhaseSche
     )
 
 
-def fit_to(schedule: PhaseSchedule, steps: jax.Array) -> PhaseSchedule:
-    """Make a non-cyclic schedule occupy exactly ``steps`` steps.
+def place_pieces(
+    schedule: PhaseSchedule,
+    sizes: Sequence[int],
+    skips: jax.Array,
+    slots: jax.Array,
+) -> PhaseSchedule:
+    """Fit concatenated pieces into their slots of a join, in one vectorised pass.
 
-    Phases past ``steps`` get span 0; the last phase still reached is cut at
-    ``steps``, or the final phase is stretched (holding or continuing its shape)
-    when the schedule is shorter.
+    ``schedule`` is the concatenation of pieces of ``sizes[i]`` phases. Piece
+    ``i`` is first advanced by ``skips[i]`` steps (``piece(t + skip)``), then,
+    for every piece but the last, made to occupy exactly ``slots[i]`` steps:
+    phases past the slot get span 0, the phase that reaches it is cut, and the
+    piece's final phase is stretched when the piece is shorter (holding, or
+    continuing an open shape). The cost does not depend on the number of pieces.
     """
-    if schedule.is_cyclic:
-        raise ValueError("a cyclic schedule cannot be cut to a fixed length.")
     idt = v.index_dtype()
-    steps = jnp.maximum(jnp.asarray(steps, dtype=idt), 0)
-    ends_cum = jnp.minimum(jnp.cumsum(schedule.spans.astype(idt)), steps)
-    ends_cum = ends_cum.at[-1].set(steps)
-    spans = jnp.diff(ends_cum, prepend=jnp.zeros((1,), idt))
-    return dataclasses.replace(schedule, spans=spans)
-
-
-def skip(schedule: PhaseSchedule, steps: jax.Array) -> PhaseSchedule:
-    """The schedule advanced by ``steps``: ``skip(s, n)(t) == s(t + n)`` for ``t >= 0``."""
-    if schedule.is_cyclic:
-        raise ValueError("a cyclic schedule cannot be skipped ahead by the phase engine.")
-    idt = v.index_dtype()
-    steps = jnp.maximum(jnp.asarray(steps, dtype=idt), 0)
-    spans = schedule.spans.astype(idt)
-    ends_cum = jnp.cumsum(spans)
-    begins = ends_cum - spans
-    new_ends = jnp.maximum(ends_cum - steps, 0)
-    new_spans = jnp.diff(new_ends, prepend=jnp.zeros((1,), idt))
-    # Offsets are relative to a phase's length, so float precision is relative too.
-    # The last phase runs on past its span, so its whole skipped part moves into the offset.
-    moved = jnp.maximum(steps - begins, 0).astype(schedule.offsets.dtype)
-    offsets = schedule.offsets + moved
-    return dataclasses.replace(schedule, spans=new_spans, offsets=offsets)
+    # Concrete inputs are placed on the host with NumPy (the same code): no
+    # program is compiled for each new number of pieces.
+    concrete = not any(v.is_traced(x) for x in (schedule.spans, schedule.offsets, skips, slots))
+    xp: Any = np if concrete else jnp
+    sizes_np = np.asarray(sizes, dtype=np.int64)
+    num = len(sizes_np)
+    piece = np.repeat(np.arange(num), sizes_np)
+    first = np.cumsum(sizes_np) - sizes_np
+    is_first = np.zeros(piece.shape, bool)
+    is_first[first] = True
+    is_last = np.zeros(piece.shape, bool)
+    is_last[first + sizes_np - 1] = True
+    fitted = piece < num - 1
+    spans = xp.asarray(schedule.spans).astype(idt)
+    cum = xp.cumsum(spans)
+    base = (cum - spans)[first][piece]
+    local_end = cum - base
+    local_begin = local_end - spans
+    skip = xp.maximum(xp.asarray(skips).astype(idt), 0)[piece]
+    offsets = xp.asarray(schedule.offsets)
+    moved = xp.maximum(skip - local_begin, 0).astype(offsets.dtype)
+    local_end = xp.maximum(local_end - skip, 0)
+    slot = xp.maximum(xp.asarray(slots).astype(idt), 0)[piece]
+    local_end = xp.where(fitted, xp.minimum(local_end, slot), local_end)
+    local_end = xp.where(fitted & is_last, slot, local_end)
+    previous = xp.where(is_first, 0, xp.roll(local_end, 1))
+    return dataclasses.replace(
+        schedule,
+        spans=jnp.asarray(local_end - previous),
+        offsets=jnp.asarray(offsets + moved),
+    )
 
 
 _evaluate_jit = jax.jit(evaluate)

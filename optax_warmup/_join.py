@@ -65,12 +65,9 @@ def join(
     if not _mergeable(pieces, rebase):
         return _combine.JoinedSchedule(tuple(pieces), b, rebase)
     begins = jnp.concatenate([jnp.zeros((1,), b.dtype), b])
-    fitted: list[_engine.PhaseSchedule] = []
-    for i, piece in enumerate(pieces):
-        assert isinstance(piece, _engine.PhaseSchedule)
-        if not rebase and i > 0:
-            piece = _engine.skip(piece, begins[i])
-        if i < len(pieces) - 1:
-            piece = _engine.fit_to(piece, b[i] - begins[i])
-        fitted.append(piece)
-    return _engine.concatenate(fitted)
+    phase_pieces = [p for p in pieces if isinstance(p, _engine.PhaseSchedule)]
+    skips = jnp.zeros_like(begins) if rebase else begins
+    slots = jnp.concatenate([b - begins[:-1], jnp.zeros((1,), b.dtype)])
+    return _engine.place_pieces(
+        _engine.concatenate(phase_pieces), [p.num_phases for p in phase_pieces], skips, slots
+    )

@@ -115,7 +115,7 @@ def untuned_exponential_warmup(b2: ArrayLike) -> _engine.PhaseSchedule:
 
 
 @jax.jit
-def _first_defined_step(b2: jax.Array, threshold: jax.Array) -> jax.Array:
+def _first_defined_step(b2: jax.Array, threshold: jax.Array, one_minus_b2: jax.Array) -> jax.Array:
     """The smallest ``t >= 1`` with ``rho_t > threshold`` (bisection; ``rho_t`` increases).
 
     Returns ``2**30`` when no such ``t`` exists below it.
@@ -126,7 +126,7 @@ def _first_defined_step(b2: jax.Array, threshold: jax.Array) -> jax.Array:
     def halve(_: int, bounds: tuple[jax.Array, jax.Array]) -> tuple[jax.Array, jax.Array]:
         lo, hi = bounds
         mid = (lo + hi) // 2
-        ok = _shapes.radam_rho(mid.astype(jnp.float32), b2)[0] > threshold
+        ok = _shapes.radam_rho(mid.astype(jnp.float32), b2, one_minus_b2)[0] > threshold
         return jnp.where(ok, lo, mid), jnp.where(ok, mid, hi)
 
     # rho_0 = rho_1 = 1 <= threshold; 30 halvings take [0, 2**30] to adjacent integers.
@@ -147,8 +147,9 @@ def radam_warmup(b2: ArrayLike, threshold: ArrayLike = 5.0) -> _engine.PhaseSche
     (1029 with threshold 4).
 
     Args:
-      b2: Adam's second-moment decay, in (0, 1). A traced ``b2`` is clipped
-        into ``[1e-6, 1 - 1e-7]``.
+      b2: Adam's second-moment decay, in (0, 1). A concrete ``b2`` is used at its
+        float64 value (float32 holds 0.999 as 0.99900001); a traced one is
+        clipped into ``[1e-6, 1 - 1e-7]``.
       threshold: the ``rho_t`` above which the rectification applies, >= 4.
         A traced threshold is raised to 4; a traced threshold that ``rho_t``
         never exceeds gives a factor of 0 (no update) rather than an error.
@@ -180,8 +181,11 @@ def radam_warmup(b2: ArrayLike, threshold: ArrayLike = 5.0) -> _engine.PhaseSche
                 f"{rho_inf:.6g} for b2={b2_c.tolist()!r}: the RAdam factor would never be "
                 "defined; lower threshold or raise b2."
             )
-    t0 = _first_defined_step(jnp.asarray(b2), jnp.asarray(threshold))
-    shape = _shapes.ResolvedShape(_shapes.RADAM, (b2, threshold, 0.0, 0.0))
+    # 1 - b2 from the float64 value when known (float32 holds 0.999 as 0.99900001);
+    # 0 means "take 1 - b2".
+    eps = 0.0 if b2_c is None or b2_c.ndim != 0 else float(1.0 - np.float64(b2_c))
+    t0 = _first_defined_step(jnp.asarray(b2), jnp.asarray(threshold), jnp.float32(eps))
+    shape = _shapes.ResolvedShape(_shapes.RADAM, (b2, threshold, eps, 0.0))
     return _engine.from_phases([_engine.Phase(0, 0.0, 1.0, shape, offset=t0)])
 
 

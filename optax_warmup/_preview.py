@@ -16,7 +16,14 @@ import numpy as np
 from optax_warmup import _combine, _engine, _optimizer_warmups, _shapes
 from optax_warmup import _validation as v
 
-_OPEN_ENDED = (_shapes.INV_SQRT, _shapes.EXP_APPROACH, _shapes.RADAM, _shapes.EXP_RATE)
+_OPEN_ENDED = (
+    _shapes.INV_SQRT,
+    _shapes.EXP_APPROACH,
+    _shapes.RADAM,
+    _shapes.EXP_RATE,
+    _shapes.COSINE_WAVE,
+    _shapes.POWER_CYCLE,
+)
 _CHUNK = 1 << 20
 _MIN_BUCKET = 1 << 12
 _SHOWN_CYCLES = 3
@@ -146,6 +153,8 @@ def _phase_name(s: _engine.PhaseSchedule, i: int) -> str:
         _shapes.INV_SQRT: "inverse sqrt",
         _shapes.TANH: "tanh",
         _shapes.RADAM: "RAdam factor",
+        _shapes.COSINE_WAVE: "cosine wave",
+        _shapes.POWER_CYCLE: "polynomial (cycle)",
     }
     return names.get(kind, "custom")
 

@@ -14,6 +14,7 @@ Face ``get_wsd_schedule``).
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Callable
 from typing import Literal
 
@@ -36,10 +37,20 @@ EXP_NORMALIZED = 4  # f = expm1(-a p) / expm1(-a)  (a -> 0: linear)
 EXP_APPROACH = 5  # f = 1 - exp(-t / a), open-ended (time constant a)
 GEOMETRIC = 6  # value = start * (end / start)**p (linear if signs differ)
 EXP_RATE = 7  # value = start * a**(q / b), q = t or staircase; clamp at end if d
-INV_SQRT = 8  # value = end + (start - end) * (a / (t + a))**k, k = b or 0.5 if b = 0, open-ended
+# INV_SQRT: value = end + (start - end) * (a / (t + a))**k, k = b or 0.5 if b = 0, with t
+# floored to a multiple of c when c > 0 (staircase); open-ended.
+INV_SQRT = 8
 TANH = 9  # value = end + (start - end) * (1 - tanh(a (1 - p) + b p)) / 2
-RADAM = 10  # f = RAdam rectification r_t at t (b2 = a, threshold = b), open-ended
-NUM_BUILTIN = 11
+RADAM = (
+    10  # f = RAdam rectification r_t at t (b2 = a, threshold = b, 1 - b2 = c if > 0), open-ended
+)
+COSINE_WAVE = 11  # periodic cosine, a half-waves per length (b > 0: restart), open-ended
+POWER_CYCLE = 12  # polynomial decay with cycle (TF / Keras): power a, open-ended
+NUM_BUILTIN = 13
+
+# Shapes that see the progress p in [0, 1]. For these, a positive fourth parameter
+# ``d = k`` warps the progress to ``p**k`` first (k-decay, Zhang et al. 2020).
+PROGRESS_KINDS = (POWER_IN, POWER_OUT, COSINE, EXP_NORMALIZED, GEOMETRIC, TANH)
 
 NUM_PARAMS = 4
 
@@ -214,7 +225,24 @@ def _lerp(start: jax.Array, end: jax.Array, f: jax.Array) -> jax.Array:
     return start * (1 - f) + end * f
 
 
-def radam_rho(t: jax.Array, b2: jax.Array) -> tuple[jax.Array, jax.Array]:
+def _horner(x: jax.Array, coefs: list[float]) -> jax.Array:
+    """``sum_i coefs[i] * x**i`` by Horner's rule."""
+    out = jnp.zeros_like(x) + coefs[-1]
+    for c in reversed(coefs[:-1]):
+        out = out * x + c
+    return out
+
+
+# expm1(y) - y = y**2 * sum_n y**n / (n + 2)!  (used for y < 1).
+_EXPM1_MINUS_Y = [1.0 / math.factorial(n + 2) for n in range(16)]
+# (2 / a - 2 / x - 1) a x = sum_{n >= 3} a**n (n - 2) / (n (n - 1))
+#                         = a**3 sum_m a**m (m + 1) / ((m + 3)(m + 2))  (used for a < 0.5).
+_RADAM_A = [(m + 1) / ((m + 3) * (m + 2)) for m in range(48)]
+
+
+def radam_rho(
+    t: jax.Array, b2: jax.Array, one_minus_b2: jax.Array | None = None
+) -> tuple[jax.Array, jax.Array]:
     """RAdam's ``(rho_t, rho_inf)``: ``rho_inf = 2 / (1 - b2) - 1``,
     ``rho_t = rho_inf - 2 t b2**t / (1 - b2**t)`` (``t >= 1``; smaller ``t`` count as 1).
 
@@ -222,39 +250,99 @@ def radam_rho(t: jax.Array, b2: jax.Array) -> tuple[jax.Array, jax.Array]:
     towards ``rho_inf``. Both terms of the difference are about ``2 / (1 - b2)``,
     so it is rewritten without the cancellation: with ``a = 1 - b2``,
     ``x = -log(b2)`` and ``y = t x``,
-    ``rho_t = 2 (x - a) / (a x) - 1 + 2 h(y) / x``, ``h(y) = 1 - y / (exp(y) - 1)``,
-    where ``x - a`` and ``h`` use their series when small.
+    ``rho_t = (2 / a - 2 / x - 1) + (2 / x) h(y)``, ``h(y) = 1 - y / (exp(y) - 1)``;
+    the first term and ``h`` come from series without cancellation where small
+    (about 3e-7 relative in float32). ``one_minus_b2``, when given and positive,
+    replaces ``1 - b2``: float32 cannot hold b2 = 0.999 (it stores 0.99900001),
+    but holds ``1 - b2`` = 0.001 to 3e-8 relative.
     """
-    b2 = jnp.clip(b2, 1e-6, 1 - 1e-7)
-    a = 1.0 - b2
+    a = 1.0 - jnp.clip(b2, 1e-6, 1 - 1e-7)
+    if one_minus_b2 is not None:
+        a = jnp.where(one_minus_b2 > 0, jnp.clip(one_minus_b2, 1e-7, 1 - 1e-6), a)
     rho_inf = 2.0 / a - 1.0
     x = -jnp.log1p(-a)
-    # x - a = a**2/2 + a**3/3 + ...: the series below a = 0.1, the difference above.
-    a_s = jnp.minimum(a, 0.1)
-    series = a_s * a_s * (1 / 2 + a_s * (1 / 3 + a_s * (1 / 4 + a_s * (1 / 5 + a_s * (1 / 6)))))
-    x_minus_a = jnp.where(a < 0.1, series + a_s**7 / 7 + a_s**8 / 8, x - a)
     y = jnp.maximum(t, 1.0) * x
-    # h(y) = y/2 - y**2/12 + y**4/720 - y**6/30240 below y = 0.1.
-    y_s = jnp.minimum(y, 0.1)
-    h_series = y_s / 2 - y_s**2 / 12 + y_s**4 / 720 - y_s**6 / 30240
-    h = jnp.where(y < 0.1, h_series, 1.0 - y / jnp.expm1(jnp.maximum(y, 0.1)))
-    rho_t = 2.0 * x_minus_a / (a * x) - 1.0 + 2.0 * h / x
-    return rho_t, rho_inf
+    em1 = jnp.expm1(jnp.minimum(y, 80.0))
+    small_y = y < 1
+    ys = jnp.where(small_y, y, 0.0)
+    h_series = ys * ys * _horner(ys, _EXPM1_MINUS_Y) / jnp.where(small_y, em1, 1.0)
+    h = jnp.where(small_y, h_series, 1.0 - y / em1)
+    small_a = a < 0.5
+    a_s = jnp.where(small_a, a, 0.0)
+    first_series = a_s**3 * _horner(a_s, _RADAM_A) / jnp.where(small_a, a * x, 1.0)
+    first = jnp.where(small_a, first_series, 2.0 / a - 2.0 / x - 1.0)
+    return first + (2.0 / x) * h, rho_inf
 
 
-def radam_rectification(t: jax.Array, b2: jax.Array, threshold: jax.Array) -> jax.Array:
+def radam_rectification(
+    t: jax.Array, b2: jax.Array, threshold: jax.Array, one_minus_b2: jax.Array | None = None
+) -> jax.Array:
     """RAdam's variance rectification ``r_t`` (Liu et al. 2019), 0 where undefined.
 
     ``t`` counts from 1 at the first update; ``r_t`` is 0 where ``rho_t`` does not
     exceed ``threshold`` (clamped to at least 4 so the square root is real).
+    ``one_minus_b2``, when given and positive, replaces ``1 - b2``: float32
+    cannot hold b2 = 0.999 (it stores 0.99900001), but holds ``1 - b2`` = 0.001
+    to 3e-8 relative.
     """
     threshold = jnp.maximum(threshold, 4.0)
-    rho_t, rho_inf = radam_rho(t, b2)
+    rho_t, rho_inf = radam_rho(t, b2, one_minus_b2)
     ok = (rho_t > threshold) & (t >= 1) & (rho_inf > 4.0)
     rho_s = jnp.where(ok, rho_t, 5.0)
     inf_s = jnp.where(ok, rho_inf, 5.0)
     r2 = (rho_s - 4.0) * (rho_s - 2.0) * inf_s / ((inf_s - 4.0) * (inf_s - 2.0) * rho_s)
     return jnp.where(ok, jnp.sqrt(jnp.maximum(r2, 0.0)), 0.0)
+
+
+def _warp(p: jax.Array, q: jax.Array, k: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """Progress ``p -> p**k`` and ``q -> 1 - p**k`` (k-decay), each accurate where small.
+
+    ``k <= 0`` (and ``k = 1``) leaves the progress unchanged.
+    """
+    use = (k > 0) & (k != 1)
+    k_s = jnp.where(use, k, 1.0)
+    pos = p > 0
+    # log p, from p where p is small and from q = 1 - p where p is near 1.
+    log_p = jnp.where(p < 0.5, jnp.log(jnp.where(pos, p, 1.0)), jnp.log1p(-jnp.minimum(q, 0.5)))
+    p_k = jnp.where(pos, jnp.exp(k_s * log_p), 0.0)
+    q_k = jnp.where(pos, -jnp.expm1(k_s * log_p), 1.0)
+    return jnp.where(use, p_k, p), jnp.where(use, q_k, q)
+
+
+def _cosine_wave(
+    t: jax.Array, length: jax.Array, start: jax.Array, end: jax.Array, a: jax.Array, b: jax.Array
+) -> jax.Array:
+    """``end + (start - end) (1 + cos(pi m / L)) / 2`` with ``m = (a t) mod 2L``, or ``mod L``
+    when ``b > 0`` (the value jumps back to ``start`` after every half-wave).
+
+    The position is reduced exactly (``a t`` is exact for whole ``a``) and both
+    weights are written as ``sin**2`` of a small angle, so the value stays
+    accurate near its troughs. A zero ``length`` gives ``end``.
+    """
+    ok = length > 0
+    big_l = jnp.where(ok, length, 1.0)
+    m = jnp.mod(a * t, jnp.where(b > 0, big_l, 2 * big_l))
+    w_start = jnp.sin(0.5 * jnp.pi * (big_l - m) / big_l) ** 2
+    w_end = jnp.sin(0.5 * jnp.pi * jnp.minimum(m, 2 * big_l - m) / big_l) ** 2
+    return jnp.where(ok, _mix(start, end, w_start, w_end), end)
+
+
+def _power_cycle(
+    t: jax.Array, length: jax.Array, start: jax.Array, end: jax.Array, a: jax.Array
+) -> jax.Array:
+    """TF / Keras polynomial decay with ``cycle=True``: with ``n = max(1, ceil(t / L))``,
+    ``end + (start - end) ((n L - t) / (n L))**a`` (each cycle restarts lower, as the
+    decay stretches over ``n L`` steps). A zero ``length`` gives ``end``.
+    """
+    ok = length > 0
+    big_l = jnp.where(ok, length, 1.0)
+    span = jnp.maximum(jnp.ceil(t / big_l), 1.0) * big_l
+    x = (span - t) / span  # remaining fraction
+    y = t / span  # elapsed fraction
+    a = jnp.maximum(a, 1e-12)
+    w_x = x**a
+    w_y = jnp.where(y >= 1, 1.0, -jnp.expm1(a * jnp.log1p(-jnp.minimum(y, 1 - 1e-7))))
+    return jnp.where(ok, _mix(start, end, w_x, w_y), end)
 
 
 def evaluate(
@@ -266,17 +354,25 @@ def evaluate(
     params: jax.Array,
     fn: ShapeFn | None = None,
     left: jax.Array | None = None,
+    progress: tuple[jax.Array, jax.Array, jax.Array] | None = None,
 ) -> jax.Array:
     """Value of a phase of shape ``kind`` at ``t`` steps into it (``t`` float, >= 0).
 
     ``params`` has ``NUM_PARAMS`` entries on its last axis. ``left`` is
     ``length - t`` when the caller can compute it more accurately (the engine
-    does so in integers); it defaults to ``length - t``. Every branch is safe
-    for a zero ``length`` (the phase counts as complete) and never divides by zero.
+    does so in integers); it defaults to ``length - t``. ``progress``, when
+    given, is a ``(time, length, left)`` triple with the same ratios as
+    ``(t, length, left)`` from which the progress ``p`` and ``1 - p`` are taken
+    instead (the engine passes real steps of a stretched cycle, exact where the
+    position scaled back to the first cycle is not). Every branch is safe for a
+    zero ``length`` (the phase counts as complete) and never divides by zero.
     """
     a, b, c, d = (params[..., i] for i in range(NUM_PARAMS))
-    p = _progress(t, length)
-    q = _remaining(length - t if left is None else left, length)
+    t_p, len_p, left_p = (t, length, left) if progress is None else progress
+    p = _progress(t_p, len_p)
+    q = _remaining(len_p - t_p if left_p is None else left_p, len_p)
+    if kind in PROGRESS_KINDS or kind >= NUM_BUILTIN:
+        p, q = _warp(p, q, d)
     if kind == CONSTANT:
         return start + jnp.zeros_like(t)
     if kind in (POWER_IN, POWER_OUT):
@@ -320,12 +416,20 @@ def evaluate(
         return jnp.where(d > 0, clamped, value)
     if kind == INV_SQRT:
         tau = jnp.maximum(a, 1e-12)
-        ratio = tau / (jnp.maximum(t, 0) + tau)
+        stair = jnp.maximum(c, 1e-12)
+        t_s = jnp.maximum(t, 0)
+        t_s = jnp.where(c > 0, stair * jnp.floor(t_s / stair), t_s)
+        ratio = tau / (t_s + tau)
         return _lerp(end, start, jnp.where(b > 0, ratio ** jnp.maximum(b, 1e-12), jnp.sqrt(ratio)))
     if kind == TANH:
-        return _lerp(end, start, 0.5 * (1 - jnp.tanh(a * (1 - p) + b * p)))
+        # (1 - tanh(x)) / 2 = 1 / (1 + exp(2x)): no cancellation where tanh(x) nears 1.
+        return _lerp(end, start, jax.nn.sigmoid(-2 * (a * q + b * p)))
     if kind == RADAM:
-        return _lerp(start, end, radam_rectification(t, a, b))
+        return _lerp(start, end, radam_rectification(t, a, b, c))
+    if kind == COSINE_WAVE:
+        return _cosine_wave(t, length, start, end, a, b)
+    if kind == POWER_CYCLE:
+        return _power_cycle(t, length, start, end, a)
     if kind >= NUM_BUILTIN:
         if fn is None:  # pragma: no cover - guarded by the engine
             raise ValueError("custom shape without a function")

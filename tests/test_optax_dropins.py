@@ -15,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import optax_warmup as ow
+from tests.jaxpr_size import traced_size
 
 DROPINS = (
     "linear_schedule",
@@ -435,10 +436,6 @@ def test_grad_through_values() -> None:
     np.testing.assert_allclose(float(g_rate), 2 * 0.5, rtol=1e-5)  # d/dr r**2
 
 
-def count_eqns(fn: Callable[..., Any], *args: Any) -> int:
-    return len(jax.make_jaxpr(fn)(*args).jaxpr.eqns)
-
-
 def test_thousand_pieces_build_and_evaluate_like_ten(rtol: float) -> None:
     count = jnp.asarray(7, jnp.int32)
     for n in (10, 1000):
@@ -457,9 +454,9 @@ def test_thousand_pieces_build_and_evaluate_like_ten(rtol: float) -> None:
         kwargs = [dict(init_value=0.0, peak_value=1.0, warmup_steps=2, decay_steps=9)] * n
         sizes.add(
             (
-                count_eqns(ow.piecewise_constant_schedule(1.0, d), count),
-                count_eqns(ow.piecewise_interpolate_schedule("cosine", 1.0, d), count),
-                count_eqns(ow.sgdr_schedule(kwargs), count),
+                traced_size(ow.piecewise_constant_schedule(1.0, d), count),
+                traced_size(ow.piecewise_interpolate_schedule("cosine", 1.0, d), count),
+                traced_size(ow.sgdr_schedule(kwargs), count),
             )
         )
     assert len(sizes) == 1
@@ -477,7 +474,7 @@ def test_thousand_pieces_build_and_evaluate_like_ten(rtol: float) -> None:
             )(count)
             return a + b
 
-        sizes.add(count_eqns(build, scales, peaks))
+        sizes.add(traced_size(build, scales, peaks))
     assert len(sizes) == 1
 
 

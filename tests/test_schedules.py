@@ -237,3 +237,14 @@ def test_durations() -> None:
         ow.steps_from_fraction(1.5, 1000)
     with pytest.raises(ValueError, match="whole number of steps"):
         ow.warmup_schedule(1.0, 0.1)
+
+
+def test_traced_degenerate_factors_stay_finite() -> None:
+    import jax
+
+    noam = jax.jit(lambda d: ow.noam_schedule(d, 10)(jnp.arange(20)))
+    assert np.all(np.isfinite(np.asarray(noam(jnp.float32(0.0)))))
+    cycle = jax.jit(
+        lambda f: ow.one_cycle(1.0, 20, div_factor=f, final_div_factor=f)(jnp.arange(25))
+    )
+    assert np.all(np.isfinite(np.asarray(cycle(jnp.float32(0.0)))))

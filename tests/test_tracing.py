@@ -9,10 +9,10 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jax.extend import core as jex_core
 
 import optax_warmup as ow
 from tests import reference as ref
+from tests.jaxpr_size import num_equations
 
 COUNTS = jnp.arange(-2, 70)
 EV = jax.jit(lambda s, c: s(c))
@@ -213,23 +213,9 @@ def test_grad_is_finite_at_phase_boundaries() -> None:
         assert np.all(np.isfinite(np.asarray(g))), (name, np.asarray(g))
 
 
-def _num_equations(jaxpr: jex_core.Jaxpr) -> int:
-    """Equations of a jaxpr, counting those of its sub-jaxprs (pjit, custom_jvp...)."""
-    n = 0
-    for eqn in jaxpr.eqns:
-        n += 1
-        for p in eqn.params.values():
-            for sub in p if isinstance(p, tuple | list) else (p,):
-                if isinstance(sub, jex_core.ClosedJaxpr):
-                    n += _num_equations(sub.jaxpr)
-                elif isinstance(sub, jex_core.Jaxpr):
-                    n += _num_equations(sub)
-    return n
-
-
 def evaluation_size(schedule: Any) -> int:
     """Equations traced when evaluating ``schedule`` passed as an argument."""
-    return _num_equations(jax.make_jaxpr(lambda s, c: s(c))(schedule, jnp.int32(5)).jaxpr)
+    return num_equations(jax.make_jaxpr(lambda s, c: s(c))(schedule, jnp.int32(5)).jaxpr)
 
 
 def _linear_pieces(n: int) -> ow.PhaseSchedule:

@@ -1,0 +1,20 @@
+"""Exact equivalents of other libraries' learning-rate schedules, as optax schedules.
+
+One module per peer: :mod:`~optax_warmup.compat.transformers` (Hugging Face),
+:mod:`~optax_warmup.compat.timm`, :mod:`~optax_warmup.compat.torch`
+(``torch.optim.lr_scheduler``), :mod:`~optax_warmup.compat.pytorch_warmup` and
+:mod:`~optax_warmup.compat.keras`. Each function takes the peer's own arguments
+plus the base learning rate and returns a schedule whose value at count ``k``
+is the learning rate the peer applies on its ``(k+1)``-th update. The peers
+themselves are never imported.
+
+Example:
+  >>> from optax_warmup.compat import transformers as hf
+  >>> s = hf.get_linear_schedule_with_warmup(1e-3, num_warmup_steps=2, num_training_steps=4)
+  >>> [float(s(k)) for k in range(5)]
+  [0.0, 0.0005, 0.001, 0.0005, 0.0]
+"""
+
+from optax_warmup.compat import keras, pytorch_warmup, timm, torch, transformers
+
+__all__ = ["keras", "pytorch_warmup", "timm", "torch", "transformers"]

@@ -1,0 +1,290 @@
+"""Keras 3 schedules (``keras.optimizers.schedules``), value for value.
+
+A Keras schedule is called with ``optimizer.iterations``, the number of updates
+already applied, which is optax's count: the value at count ``k`` is
+``schedule(k)`` in Keras. Each function takes the peer's arguments (``name`` is
+accepted and ignored). Keras evaluates its formulas in the dtype of
+``initial_learning_rate`` (float32 by default); these schedules follow the same
+formulas, written to stay accurate in float32 (Keras's own ``0.5 (1 + cos x)``
+loses most digits near the bottom of a cosine).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.typing import ArrayLike
+
+from optax_warmup import _combine, _composites, _decays, _engine, _shapes, _warmup
+from optax_warmup import _validation as v
+
+
+def _check_positive(name: str, value: ArrayLike) -> None:
+    v.check_finite(name, value)
+    known = v.concrete_value(value)
+    if known is not None and not bool((known > 0).all()):
+        raise ValueError(f"Argument `{name}` must be > 0. Received: {name}={known.tolist()}")
+
+
+def _check_steps(name: str, value: ArrayLike) -> None:
+    _check_positive(name, value)
+    v.check_duration(name, value)
+
+
+def CosineDecay(
+    initial_learning_rate: ArrayLike,
+    decay_steps: ArrayLike,
+    alpha: ArrayLike = 0.0,
+    name: str | None = None,
+    warmup_target: ArrayLike | None = None,
+    warmup_steps: ArrayLike = 0,
+) -> _engine.PhaseSchedule:
+    """``CosineDecay``: optional linear warmup, then cosine decay to ``alpha`` times its start.
+
+    Without ``warmup_target``: ``init ((1 - alpha) (1 + cos(pi min(k, D) / D)) / 2 + alpha)``
+    (``warmup_steps`` is then ignored, as in Keras). With it: ``init + (target -
+    init) k / W`` for ``k < W``, then the same decay from ``target`` at ``k - W``.
+
+    Args:
+      initial_learning_rate: the start value.
+      decay_steps: ``D`` (> 0).
+      alpha: the final value as a fraction of the decay's start.
+      name: ignored.
+      warmup_target: the value the warmup reaches, or ``None`` for no warmup.
+      warmup_steps: ``W``.
+
+    Returns:
+      A schedule.
+
+    Example:
+      >>> from optax_warmup.compat import keras
+      >>> s = keras.CosineDecay(0.0, 4, warmup_target=1.0, warmup_steps=2)
+      >>> [round(float(s(k)), 4) for k in range(8)]
+      [0.0, 0.5, 1.0, 0.8536, 0.5, 0.1464, 0.0, 0.0]
+    """
+    _check_steps("decay_steps", decay_steps)
+    v.check_finite("alpha", alpha)
+    if warmup_target is None:
+        return _decays.cosine_decay(initial_learning_rate, decay_steps, end_ratio=alpha)
+    v.check_duration("warmup_steps", warmup_steps)
+    end = jnp.asarray(warmup_target, jnp.float32) * jnp.asarray(alpha, jnp.float32)
+    phases = [
+        _warmup.warmup_phase(warmup_target, warmup_steps, init_value=initial_learning_rate),
+        _decays.decay_phase(warmup_target, decay_steps, end, "cosine"),
+        _warmup.hold_phase(end),
+    ]
+    return _engine.from_phases(phases)
+
+
+def CosineDecayRestarts(
+    initial_learning_rate: ArrayLike,
+    first_decay_steps: ArrayLike,
+    t_mul: ArrayLike = 2.0,
+    m_mul: ArrayLike = 1.0,
+    alpha: ArrayLike = 0.0,
+    name: str | None = None,
+) -> Any:
+    """``CosineDecayRestarts`` (SGDR): ``init (alpha + (1 - alpha) m_mul**i (1 + cos(pi p)) / 2)``.
+
+    Period ``i`` lasts ``first_decay_steps * t_mul**i`` and ``p`` is the position in
+    it. Only the part above the floor ``alpha * init`` shrinks by ``m_mul`` per restart.
+
+    Args:
+      initial_learning_rate: the first peak.
+      first_decay_steps: length of the first period (> 0).
+      t_mul: period length multiplier (>= 1).
+      m_mul: amplitude multiplier per restart (>= 0).
+      alpha: the floor as a fraction of ``initial_learning_rate``.
+      name: ignored.
+
+    Returns:
+      A schedule (evaluated in O(1) whatever the number of restarts).
+
+    Example:
+      >>> from optax_warmup.compat import keras
+      >>> s = keras.CosineDecayRestarts(1.0, 2, t_mul=1.0, m_mul=0.5, alpha=0.2)
+      >>> [round(float(s(k)), 4) for k in range(5)]
+      [1.0, 0.6, 0.6, 0.4, 0.4]
+    """
+    _check_steps("first_decay_steps", first_decay_steps)
+    v.check_range("t_mul", t_mul, low=1.0)
+    v.check_range("m_mul", m_mul, low=0.0)
+    v.check_finite("alpha", alpha)
+    init = jnp.asarray(initial_learning_rate, jnp.float32)
+    a = jnp.asarray(alpha, jnp.float32)
+    cycles = _composites.cosine_restarts(
+        init * (1 - a), first_decay_steps, end_value=0.0, cycle_mul=t_mul, cycle_decay=m_mul
+    )
+    known = v.concrete_value(alpha)
+    if known is not None and known.ndim == 0 and float(known) == 0.0:
+        return cycles
+    return _combine.add(_combine.constant_schedule(init * a), cycles)
+
+
+def ExponentialDecay(
+    initial_learning_rate: ArrayLike,
+    decay_steps: ArrayLike,
+    decay_rate: ArrayLike,
+    staircase: bool = False,
+    name: str | None = None,
+) -> _engine.PhaseSchedule:
+    """``ExponentialDecay``: ``init * decay_rate**(k / decay_steps)`` (floored with ``staircase``).
+
+    Args:
+      initial_learning_rate: the start value.
+      decay_steps: the decay period (> 0, may be fractional).
+      decay_rate: the factor per period (>= 0).
+      staircase: decay in steps.
+      name: ignored.
+
+    Returns:
+      A schedule.
+
+    Example:
+      >>> from optax_warmup.compat import keras
+      >>> s = keras.ExponentialDecay(1.0, 2, 0.25)
+      >>> [float(s(k)) for k in range(3)]
+      [1.0, 0.5, 0.25]
+    """
+    _check_positive("decay_steps", decay_steps)
+    v.check_range("decay_rate", decay_rate, low=0.0)
+    flag = 1.0 if staircase else 0.0
+    shape = _shapes.ResolvedShape(_shapes.EXP_RATE, (decay_rate, decay_steps, flag, 0.0))
+    return _engine.from_phases([_engine.Phase(0, initial_learning_rate, 0.0, shape)])
+
+
+def PolynomialDecay(
+    initial_learning_rate: ArrayLike,
+    decay_steps: ArrayLike,
+    end_learning_rate: ArrayLike = 0.0001,
+    power: ArrayLike = 1.0,
+    cycle: bool = False,
+    name: str | None = None,
+) -> _engine.PhaseSchedule:
+    """``PolynomialDecay``: ``(init - end) (1 - min(k, D) / D)**power + end``.
+
+    With ``cycle=True`` the decay is stretched over ``D * max(1, ceil(k / D))``
+    steps instead, so it restarts at every multiple of ``D``, each time from a
+    lower value, and never ends.
+
+    Args:
+      initial_learning_rate: the start value.
+      decay_steps: ``D`` (> 0).
+      end_learning_rate: the final value.
+      power: the polynomial power (> 0).
+      cycle: whether to restart.
+      name: ignored.
+
+    Returns:
+      A schedule.
+
+    Example:
+      >>> from optax_warmup.compat import keras
+      >>> s = keras.PolynomialDecay(1.0, 2, end_learning_rate=0.0, cycle=True)
+      >>> [round(float(s(k)), 4) for k in range(6)]
+      [1.0, 0.5, 0.0, 0.25, 0.0, 0.1667]
+    """
+    _check_steps("decay_steps", decay_steps)
+    v.check_range("power", power, low=0.0, low_open=True)
+    v.check_finite("end_learning_rate", end_learning_rate)
+    if not cycle:
+        return _decays.polynomial_decay(
+            initial_learning_rate, decay_steps, power=power, end_value=end_learning_rate
+        )
+    shape = _shapes.ResolvedShape(_shapes.POWER_CYCLE, (power, 0.0, 0.0, 0.0))
+    length = v.as_duration("decay_steps", decay_steps).astype(jnp.float32)
+    return _engine.from_phases(
+        [_engine.Phase(0, initial_learning_rate, end_learning_rate, shape, length=length)]
+    )
+
+
+def PiecewiseConstantDecay(
+    boundaries: Sequence[ArrayLike] | jax.Array,
+    values: Sequence[ArrayLike] | jax.Array,
+    name: str | None = None,
+) -> _engine.PhaseSchedule:
+    """``PiecewiseConstantDecay``: ``values[0]`` while ``k <= boundaries[0]``, ``values[i]``
+    while ``boundaries[i-1] < k <= boundaries[i]``, ``values[-1]`` after.
+
+    Note Keras's inclusive right ends: ``values[1]`` starts at ``boundaries[0] + 1``.
+
+    Args:
+      boundaries: increasing step counts.
+      values: one more value than boundaries.
+      name: ignored.
+
+    Returns:
+      A schedule.
+
+    Example:
+      >>> from optax_warmup.compat import keras
+      >>> s = keras.PiecewiseConstantDecay([1, 3], [1.0, 0.5, 0.1])
+      >>> [float(s(k)) for k in range(5)]
+      [1.0, 1.0, 0.5, 0.5, 0.1]
+    """
+    b = jnp.reshape(jnp.asarray(boundaries), (-1,))
+    n_values = len(values)
+    if b.shape[0] != n_values - 1:
+        raise ValueError(
+            "The length of boundaries should be 1 less than the length of values. "
+            f"Received: boundaries of length {b.shape[0]}, and values of length {n_values}."
+        )
+    v.check_finite("boundaries", b)
+    known = v.concrete_value(b)
+    if known is not None:
+        # k <= b for whole k means k < floor(b) + 1.
+        firsts: Any = np.maximum(np.floor(known).astype(np.int64) + 1, 0)
+    else:
+        firsts = jnp.maximum(jnp.floor(b.astype(jnp.float32)) + 1, 0).astype(v.index_dtype())
+    return _decays.piecewise_constant(firsts, values)
+
+
+def InverseTimeDecay(
+    initial_learning_rate: ArrayLike,
+    decay_steps: ArrayLike,
+    decay_rate: ArrayLike,
+    staircase: bool = False,
+    name: str | None = None,
+) -> _engine.PhaseSchedule:
+    """``InverseTimeDecay``: ``init / (1 + decay_rate * k / decay_steps)`` (floored with
+    ``staircase``).
+
+    Args:
+      initial_learning_rate: the start value.
+      decay_steps: the decay period (> 0, may be fractional).
+      decay_rate: the rate (>= 0).
+      staircase: decay in steps.
+      name: ignored.
+
+    Returns:
+      A schedule.
+
+    Example:
+      >>> from optax_warmup.compat import keras
+      >>> s = keras.InverseTimeDecay(1.0, 2, 0.5)
+      >>> [round(float(s(k)), 4) for k in range(3)]
+      [1.0, 0.8, 0.6667]
+    """
+    _check_positive("decay_steps", decay_steps)
+    v.check_range("decay_rate", decay_rate, low=0.0)
+    # init / (1 + r t / D) = init * tau / (t + tau) with tau = D / r: the inverse-power
+    # shape with power 1, t floored to multiples of D for a staircase (rate 0: tau = 1e30).
+    d = jnp.asarray(decay_steps, jnp.float32)
+    tau = d / jnp.maximum(jnp.asarray(decay_rate, jnp.float32), d * 1e-30)
+    stair = d if staircase else 0.0
+    shape = _shapes.ResolvedShape(_shapes.INV_SQRT, (tau, 1.0, stair, 0.0))
+    return _engine.from_phases([_engine.Phase(0, initial_learning_rate, 0.0, shape)])
+
+
+__all__ = [
+    "CosineDecay",
+    "CosineDecayRestarts",
+    "ExponentialDecay",
+    "InverseTimeDecay",
+    "PiecewiseConstantDecay",
+    "PolynomialDecay",
+]

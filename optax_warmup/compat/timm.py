@@ -1,0 +1,392 @@
+"""timm schedulers (``timm.scheduler``) stepped per update, value for value.
+
+Each function takes the peer's arguments, with the optimizer's learning rate as
+``peak_value``, and returns an optax schedule whose value at count ``k`` is the
+learning rate of the ``(k+1)``-th ``optimizer.step()`` when the scheduler is
+built with ``t_in_epochs=False`` and ``scheduler.step_update(num_updates=k+1)``
+runs after every update. ``step_update(n)`` sets the learning rate of the next
+update to ``_get_lr(n)`` (plus noise), so count ``k >= 1`` gets ``_get_lr(k)``;
+count 0 gets what the constructor set: ``warmup_lr_init`` with a warmup,
+``peak_value`` without one (never noisy). All durations (``t_initial``,
+``warmup_t``, ``decay_t``, ``noise_range_t``) are counted in updates.
+
+timm conventions kept here:
+
+- Warmup: ``warmup_lr_init + k (target - warmup_lr_init) / warmup_t`` for
+  ``k < warmup_t``. With ``warmup_prefix=False`` (the default of the cosine,
+  tanh and poly schedulers) the decay clock starts at 0, under the warmup: the
+  warmup aims at ``peak_value`` and the value **drops** at ``warmup_t`` to the
+  decay's value there (the tanh scheduler instead aims at that value, no drop).
+  With ``warmup_prefix=True`` the decay starts after the warmup.
+- Cycles: cycle ``i`` lasts ``t_initial * cycle_mul**i`` updates and peaks at
+  ``peak_value * cycle_decay**i``; ``lr_min`` is an absolute floor; after
+  ``cycle_limit`` cycles the value is ``lr_min``. ``k_decay`` warps the progress
+  ``p`` of each cycle to ``p**k_decay``.
+- Noise: inside ``noise_range_t`` the value is multiplied by ``1 + n``, ``n``
+  normal with standard deviation ``noise_std`` truncated to ``|n| < noise_pct``
+  and drawn from ``noise_seed`` and the count. timm draws with torch's generator
+  and ignores ``noise_std`` (it always uses 1, its default): values here are equal
+  to timm's in distribution, not bit for bit, and ``noise_std`` is honoured.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+from jax.typing import ArrayLike
+
+from optax_warmup import _combine, _decays, _engine, _join, _noise, _shapes, _warmup
+from optax_warmup import _validation as v
+
+NoiseRange = ArrayLike | Sequence[ArrayLike] | None
+
+
+@dataclasses.dataclass(frozen=True)
+class _Protocol:
+    """timm's per-update protocol around a decay: warmup, the count-0 value, noise."""
+
+    peak_value: ArrayLike
+    warmup_t: ArrayLike
+    warmup_lr_init: ArrayLike
+    warmup_prefix: bool
+    noise_range_t: NoiseRange
+    noise_pct: ArrayLike
+    noise_std: ArrayLike
+    noise_seed: ArrayLike
+
+    @classmethod
+    def of(cls, arguments: dict[str, Any]) -> _Protocol:
+        """From a scheduler's arguments (its ``locals()``), which carry the same names."""
+        return cls(**{f.name: arguments[f.name] for f in dataclasses.fields(cls)})
+
+    def __post_init__(self) -> None:
+        v.check_duration("warmup_t", self.warmup_t)
+        v.check_range("warmup_lr_init", self.warmup_lr_init, low=0.0)
+        # timm loops forever at 0; above 1 the learning rate could change sign.
+        v.check_range("noise_pct", self.noise_pct, low=0.0, high=1.0, low_open=True)
+        v.check_range("noise_std", self.noise_std, low=0.0, low_open=True)
+
+    def apply(self, main: Any, *, target: ArrayLike | None = None, fix_first: bool = False) -> Any:
+        """Warmup to ``target`` (default the peak) in front of (prefix) or over ``main``.
+
+        ``fix_first`` holds count 0 at the constructor's value where ``_get_lr(0)``
+        differs from it.
+        """
+        w = v.as_duration("warmup_t", self.warmup_t)
+        target = self.peak_value if target is None else target
+        warm = _engine.from_phases(
+            [_engine.Phase(w, self.warmup_lr_init, target), _warmup.hold_phase(target)]
+        )
+        schedule = _join.join([warm, main], [w], rebase=self.warmup_prefix)
+        if fix_first:
+            init = jnp.asarray(self.warmup_lr_init, jnp.float32)
+            first = jnp.where(w > 0, init, self.peak_value)
+            schedule = _join.join([_combine.constant_schedule(first), schedule], [1], rebase=False)
+        return schedule if self.noise_range_t is None else self._noisy(schedule)
+
+    def _noisy(self, schedule: Any) -> Any:
+        lo: Any
+        hi: Any = None
+        if isinstance(self.noise_range_t, list | tuple):
+            if len(self.noise_range_t) != 2:
+                raise ValueError(
+                    f"noise_range_t must be a number or [start, stop], got {self.noise_range_t!r}."
+                )
+            lo, hi = self.noise_range_t
+        else:
+            lo = self.noise_range_t
+        v.check_finite("noise_range_t", lo)
+        # Counts are whole: t >= lo means t >= ceil(lo); count 0 is never noisy.
+        idt = v.index_dtype()
+        start = jnp.maximum(jnp.ceil(jnp.asarray(lo, jnp.float32)), 1).astype(idt)
+        stop = None
+        if hi is not None:
+            v.check_finite("noise_range_t", hi)
+            stop = jnp.maximum(jnp.ceil(jnp.asarray(hi, jnp.float32)), 0).astype(idt)
+        key = jax.random.key(self.noise_seed)
+        return _noise.with_noise(
+            schedule, key, pct=self.noise_pct, std=self.noise_std, start_step=start, end_step=stop
+        )
+
+
+def _cycles(
+    peak_value: ArrayLike,
+    t_initial: ArrayLike,
+    lr_min: ArrayLike,
+    shape: _shapes.ResolvedShape,
+    cycle_mul: ArrayLike,
+    cycle_decay: ArrayLike,
+    cycle_limit: ArrayLike,
+) -> _engine.PhaseSchedule:
+    """Cycles of ``shape`` from ``peak * cycle_decay**i`` to ``lr_min``, then ``lr_min``."""
+    v.check_duration("t_initial", t_initial)
+    v.check_range("t_initial", t_initial, low=1)
+    v.check_range("lr_min", lr_min, low=0.0)
+    v.check_range("cycle_mul", cycle_mul, low=1.0)
+    v.check_range("cycle_decay", cycle_decay, low=0.0)
+    v.check_duration("cycle_limit", cycle_limit)
+    limit = v.concrete_value(cycle_limit)
+    if limit is not None and limit.ndim == 0 and int(limit) == 0:
+        return _combine.constant_schedule(lr_min)
+    body = [
+        _engine.Phase(t_initial, peak_value, lr_min, shape, scale_start=1.0),
+        _warmup.hold_phase(lr_min, scale=0.0),  # lr_min once the cycles are over
+    ]
+    if limit is not None and limit.ndim == 0 and int(limit) == 1:
+        return _engine.from_phases(body)
+    return _engine.from_phases(
+        body,
+        cycle_start=0,
+        num_cycles=cycle_limit,
+        cycle_mul=cycle_mul,
+        cycle_decay=cycle_decay,
+    )
+
+
+def _k_decay(k_decay: ArrayLike) -> ArrayLike:
+    v.check_range("k_decay", k_decay, low=0.0, low_open=True)
+    return k_decay
+
+
+def CosineLRScheduler(
+    peak_value: ArrayLike,
+    t_initial: ArrayLike,
+    lr_min: ArrayLike = 0.0,
+    cycle_mul: ArrayLike = 1.0,
+    cycle_decay: ArrayLike = 1.0,
+    cycle_limit: ArrayLike = 1,
+    warmup_t: ArrayLike = 0,
+    warmup_lr_init: ArrayLike = 0.0,
+    warmup_prefix: bool = False,
+    noise_range_t: NoiseRange = None,
+    noise_pct: ArrayLike = 0.67,
+    noise_std: ArrayLike = 1.0,
+    noise_seed: ArrayLike = 42,
+    k_decay: ArrayLike = 1.0,
+) -> Any:
+    """``timm.scheduler.CosineLRScheduler``: ``lr_min + (peak_i - lr_min) (1 + cos(pi p**k)) / 2``.
+
+    ``p = t_curr / t_i`` is the position in cycle ``i`` (see the module docstring
+    for warmup, cycles and noise).
+
+    Args:
+      peak_value: the optimizer's learning rate.
+      t_initial: length of the first cycle (updates).
+      lr_min: the floor.
+      cycle_mul: cycle length multiplier (>= 1).
+      cycle_decay: peak multiplier per cycle.
+      cycle_limit: number of cycles, then ``lr_min``.
+      warmup_t: warmup length.
+      warmup_lr_init: warmup start value.
+      warmup_prefix: whether the cycles start after the warmup.
+      noise_range_t: noisy counts: ``None``, ``start`` or ``[start, stop)``.
+      noise_pct: truncation bound of the relative noise.
+      noise_std: standard deviation of the relative noise.
+      noise_seed: noise seed.
+      k_decay: progress exponent (> 0).
+
+    Returns:
+      A schedule.
+
+    Example:
+      >>> from optax_warmup.compat import timm
+      >>> s = timm.CosineLRScheduler(1.0, 4, warmup_t=2, warmup_lr_init=0.2)
+      >>> [round(float(s(k)), 4) for k in range(6)]
+      [0.2, 0.6, 0.5, 0.1464, 0.0, 0.0]
+    """
+    protocol = _Protocol.of(locals())
+    shape = _shapes.ResolvedShape(_shapes.COSINE, (1.0, 0.0, 0.0, _k_decay(k_decay)))
+    main = _cycles(peak_value, t_initial, lr_min, shape, cycle_mul, cycle_decay, cycle_limit)
+    return protocol.apply(main)
+
+
+def TanhLRScheduler(
+    peak_value: ArrayLike,
+    t_initial: ArrayLike,
+    lb: ArrayLike = -7.0,
+    ub: ArrayLike = 3.0,
+    lr_min: ArrayLike = 0.0,
+    cycle_mul: ArrayLike = 1.0,
+    cycle_decay: ArrayLike = 1.0,
+    cycle_limit: ArrayLike = 1,
+    warmup_t: ArrayLike = 0,
+    warmup_lr_init: ArrayLike = 0.0,
+    warmup_prefix: bool = False,
+    noise_range_t: NoiseRange = None,
+    noise_pct: ArrayLike = 0.67,
+    noise_std: ArrayLike = 1.0,
+    noise_seed: ArrayLike = 42,
+) -> Any:
+    """``timm.scheduler.TanhLRScheduler``:
+    ``lr_min + (peak_i - lr_min) (1 - tanh(lb (1 - p) + ub p)) / 2``.
+
+    Unlike the cosine scheduler, a non-prefix warmup aims at the tanh value at
+    ``warmup_t``, so nothing drops at the end of warmup.
+
+    Args:
+      peak_value: the optimizer's learning rate.
+      t_initial: length of the first cycle.
+      lb: tanh argument at the start of a cycle (< ub).
+      ub: tanh argument at the end of a cycle.
+      lr_min, cycle_mul, cycle_decay, cycle_limit, warmup_t, warmup_lr_init,
+        warmup_prefix, noise_range_t, noise_pct, noise_std, noise_seed: as
+        :func:`CosineLRScheduler`.
+
+    Returns:
+      A schedule.
+
+    Example:
+      >>> from optax_warmup.compat import timm
+      >>> s = timm.TanhLRScheduler(1.0, 10)
+      >>> [round(float(s(k)), 4) for k in (0, 1, 5, 9, 10)]
+      [1.0, 1.0, 0.982, 0.018, 0.0]
+    """
+    protocol = _Protocol.of(locals())
+    v.check_finite("lb", lb)
+    v.check_finite("ub", ub)
+    lo, hi = v.concrete_value(lb), v.concrete_value(ub)
+    if lo is not None and hi is not None and not bool((lo < hi).all()):
+        raise ValueError(f"lb must be < ub, got lb={lo} and ub={hi}.")
+    shape = _shapes.ResolvedShape(_shapes.TANH, (lb, ub, 0.0, 0.0))
+    main = _cycles(peak_value, t_initial, lr_min, shape, cycle_mul, cycle_decay, cycle_limit)
+    w = v.as_duration("warmup_t", warmup_t)
+    return protocol.apply(main, target=peak_value if warmup_prefix else main(w), fix_first=True)
+
+
+def PolyLRScheduler(
+    peak_value: ArrayLike,
+    t_initial: ArrayLike,
+    power: ArrayLike = 0.5,
+    lr_min: ArrayLike = 0.0,
+    cycle_mul: ArrayLike = 1.0,
+    cycle_decay: ArrayLike = 1.0,
+    cycle_limit: ArrayLike = 1,
+    warmup_t: ArrayLike = 0,
+    warmup_lr_init: ArrayLike = 0.0,
+    warmup_prefix: bool = False,
+    noise_range_t: NoiseRange = None,
+    noise_pct: ArrayLike = 0.67,
+    noise_std: ArrayLike = 1.0,
+    noise_seed: ArrayLike = 42,
+    k_decay: ArrayLike = 1.0,
+) -> Any:
+    """``timm.scheduler.PolyLRScheduler``: ``lr_min + (peak_i - lr_min) (1 - p**k)**power``.
+
+    Args:
+      peak_value: the optimizer's learning rate.
+      t_initial: length of the first cycle.
+      power: the polynomial power (> 0).
+      lr_min, cycle_mul, cycle_decay, cycle_limit, warmup_t, warmup_lr_init,
+        warmup_prefix, noise_range_t, noise_pct, noise_std, noise_seed, k_decay:
+        as :func:`CosineLRScheduler`.
+
+    Returns:
+      A schedule.
+
+    Example:
+      >>> from optax_warmup.compat import timm
+      >>> s = timm.PolyLRScheduler(1.0, 4, power=1.0)
+      >>> [float(s(k)) for k in range(5)]
+      [1.0, 0.75, 0.5, 0.25, 0.0]
+    """
+    protocol = _Protocol.of(locals())
+    v.check_range("power", power, low=0.0, low_open=True)
+    shape = _shapes.ResolvedShape(_shapes.POWER_OUT, (power, 0.0, 0.0, _k_decay(k_decay)))
+    main = _cycles(peak_value, t_initial, lr_min, shape, cycle_mul, cycle_decay, cycle_limit)
+    return protocol.apply(main)
+
+
+def StepLRScheduler(
+    peak_value: ArrayLike,
+    decay_t: ArrayLike,
+    decay_rate: ArrayLike = 1.0,
+    warmup_t: ArrayLike = 0,
+    warmup_lr_init: ArrayLike = 0.0,
+    warmup_prefix: bool = True,
+    noise_range_t: NoiseRange = None,
+    noise_pct: ArrayLike = 0.67,
+    noise_std: ArrayLike = 1.0,
+    noise_seed: ArrayLike = 42,
+) -> Any:
+    """``timm.scheduler.StepLRScheduler``: ``peak * decay_rate**(t // decay_t)``.
+
+    Args:
+      peak_value: the optimizer's learning rate.
+      decay_t: updates between decays (> 0; may be fractional, as in timm).
+      decay_rate: multiplier per decay (>= 0).
+      warmup_t, warmup_lr_init, warmup_prefix, noise_range_t, noise_pct,
+        noise_std, noise_seed: as :func:`CosineLRScheduler` (the prefix is on by
+        default here, as in timm).
+
+    Returns:
+      A schedule.
+
+    Example:
+      >>> from optax_warmup.compat import timm
+      >>> s = timm.StepLRScheduler(1.0, 2, decay_rate=0.5, warmup_t=1, warmup_lr_init=0.1)
+      >>> [float(s(k)) for k in range(6)]
+      [0.1, 1.0, 1.0, 0.5, 0.5, 0.25]
+    """
+    protocol = _Protocol.of(locals())
+    v.check_range("decay_t", decay_t, low=0.0, low_open=True)
+    v.check_range("decay_rate", decay_rate, low=0.0)
+    shape = _shapes.ResolvedShape(_shapes.EXP_RATE, (decay_rate, decay_t, 1.0, 0.0))
+    main = _engine.from_phases([_engine.Phase(0, peak_value, 0.0, shape)])
+    return protocol.apply(main)
+
+
+def MultiStepLRScheduler(
+    peak_value: ArrayLike,
+    decay_t: Sequence[ArrayLike] | jax.Array,
+    decay_rate: ArrayLike = 1.0,
+    warmup_t: ArrayLike = 0,
+    warmup_lr_init: ArrayLike = 0.0,
+    warmup_prefix: bool = True,
+    noise_range_t: NoiseRange = None,
+    noise_pct: ArrayLike = 0.67,
+    noise_std: ArrayLike = 1.0,
+    noise_seed: ArrayLike = 42,
+) -> Any:
+    """``timm.scheduler.MultiStepLRScheduler``: ``peak * decay_rate**i``, ``i`` the
+    number of milestones ``<= t`` (``bisect_right``).
+
+    Args:
+      peak_value: the optimizer's learning rate.
+      decay_t: sorted milestones (updates).
+      decay_rate: multiplier per milestone (>= 0).
+      warmup_t, warmup_lr_init, warmup_prefix, noise_range_t, noise_pct,
+        noise_std, noise_seed: as :func:`StepLRScheduler`.
+
+    Returns:
+      A schedule.
+
+    Example:
+      >>> from optax_warmup.compat import timm
+      >>> s = timm.MultiStepLRScheduler(1.0, [2, 3], decay_rate=0.1)
+      >>> [round(float(s(k)), 4) for k in range(5)]
+      [1.0, 1.0, 0.1, 0.01, 0.01]
+    """
+    protocol = _Protocol.of(locals())
+    v.check_range("decay_rate", decay_rate, low=0.0)
+    milestones = jnp.reshape(jnp.asarray(decay_t), (-1,))
+    v.check_duration("decay_t", milestones)
+    known = v.concrete_value(milestones)
+    if known is not None and bool((known[1:] < known[:-1]).any()):
+        raise ValueError(f"decay_t must be sorted, got {known.tolist()}.")
+    powers = jnp.arange(milestones.shape[0] + 1, dtype=jnp.float32)
+    values = jnp.asarray(peak_value, jnp.float32) * jnp.asarray(decay_rate, jnp.float32) ** powers
+    main = _decays.piecewise_constant(milestones, values)
+    return protocol.apply(main, fix_first=True)
+
+
+__all__ = [
+    "CosineLRScheduler",
+    "MultiStepLRScheduler",
+    "PolyLRScheduler",
+    "StepLRScheduler",
+    "TanhLRScheduler",
+]

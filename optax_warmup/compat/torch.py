@@ -1,0 +1,366 @@
+"""PyTorch schedulers (``torch.optim.lr_scheduler``), value for value.
+
+Each function takes the scheduler's arguments, with the optimizer's learning
+rate as ``peak_value``, and returns an optax schedule whose value at count ``k``
+is the learning rate of the ``(k+1)``-th ``optimizer.step()`` when
+``scheduler.step()`` follows every update (the scheduler's ``last_epoch`` is
+then ``k``).
+
+torch computes most schedulers recursively from the current learning rate
+(``get_lr``) and documents a closed form (``_get_closed_form_lr``); standing
+alone they agree. The closed forms are used here. ``CosineAnnealingLR``'s closed
+form is periodic: past ``T_max`` the value rises again, back to ``peak_value`` at
+``2 T_max`` (torch's recursive form does the same).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Literal
+
+import jax
+import jax.numpy as jnp
+from jax.typing import ArrayLike
+
+from optax_warmup import _combine, _composites, _decays, _engine, _join, _shapes, _warmup
+from optax_warmup import _validation as v
+
+
+def _check_iters(name: str, value: ArrayLike) -> None:
+    v.check_duration(name, value)
+    v.check_range(name, value, low=1)
+
+
+def LinearLR(
+    peak_value: ArrayLike,
+    start_factor: ArrayLike = 1.0 / 3,
+    end_factor: ArrayLike = 1.0,
+    total_iters: ArrayLike = 5,
+) -> _engine.PhaseSchedule:
+    """``LinearLR``: ``peak * (start + (end - start) min(k, total_iters) / total_iters)``.
+
+    Args:
+      peak_value: the optimizer's learning rate.
+      start_factor: factor at count 0, in (0, 1].
+      end_factor: factor from ``total_iters`` on, in [0, 1].
+      total_iters: length of the ramp (>= 1; torch's recursive form never leaves
+        ``start_factor`` with 0).
+
+    Returns:
+      A schedule.
+
+    Example:
+      >>> from optax_warmup.compat import torch
+      >>> s = torch.LinearLR(1.0, start_factor=0.5, total_iters=2)
+      >>> [float(s(k)) for k in range(4)]
+      [0.5, 0.75, 1.0, 1.0]
+    """
+    v.check_range("start_factor", start_factor, low=0.0, high=1.0, low_open=True)
+    v.check_range("end_factor", end_factor, low=0.0, high=1.0)
+    _check_iters("total_iters", total_iters)
+    peak = jnp.asarray(peak_value, jnp.float32)
+    start = peak * jnp.asarray(start_factor, jnp.float32)
+    end = peak * jnp.asarray(end_factor, jnp.float32)
+    return _engine.from_phases([_engine.Phase(total_iters, start, end), _warmup.hold_phase(end)])
+
+
+def ConstantLR(
+    peak_value: ArrayLike, factor: ArrayLike = 1.0 / 3, total_iters: ArrayLike = 5
+) -> _engine.PhaseSchedule:
+    """``ConstantLR``: ``peak * factor`` for ``k < total_iters``, then ``peak``.
+
+    Args:
+      peak_value: the optimizer's learning rate.
+      factor: the reduction factor, in [0, 1].
+      total_iters: updates at the reduced value (>= 1).
+
+    Returns:
+      A schedule.
+
+    Example:
+      >>> from optax_warmup.compat import torch
+      >>> s = torch.ConstantLR(1.0, factor=0.5, total_iters=2)
+      >>> [float(s(k)) for k in range(4)]
+      [0.5, 0.5, 1.0, 1.0]
+    """
+    v.check_range("factor", factor, low=0.0, high=1.0)
+    _check_iters("total_iters", total_iters)
+    peak = jnp.asarray(peak_value, jnp.float32)
+    values = jnp.stack([peak * jnp.asarray(factor, jnp.float32), peak])
+    return _decays.piecewise_constant([total_iters], values)
+
+
+def ExponentialLR(peak_value: ArrayLike, gamma: ArrayLike) -> _engine.PhaseSchedule:
+    """``ExponentialLR``: ``peak * gamma**k``.
+
+    Args:
+      peak_value: the optimizer's learning rate.
+      gamma: the factor per update (>= 0).
+
+    Returns:
+      A schedule.
+
+    Example:
+      >>> from optax_warmup.compat import torch
+      >>> [float(torch.ExponentialLR(1.0, 0.5)(k)) for k in range(3)]
+      [1.0, 0.5, 0.25]
+    """
+    v.check_range("gamma", gamma, low=0.0)
+    shape = _shapes.ResolvedShape(_shapes.EXP_RATE, (gamma, 1.0, 0.0, 0.0))
+    return _engine.from_phases([_engine.Phase(0, peak_value, 0.0, shape)])
+
+
+def StepLR(
+    peak_value: ArrayLike, step_size: ArrayLike, gamma: ArrayLike = 0.1
+) -> _engine.PhaseSchedule:
+    """``StepLR``: ``peak * gamma**(k // step_size)``.
+
+    Args:
+      peak_value: the optimizer's learning rate.
+      step_size: updates between decays (>= 1).
+      gamma: the factor per decay (>= 0).
+
+    Returns:
+      A schedule.
+
+    Example:
+      >>> from optax_warmup.compat import torch
+      >>> [float(torch.StepLR(1.0, 2, gamma=0.5)(k)) for k in range(5)]
+      [1.0, 1.0, 0.5, 0.5, 0.25]
+    """
+    _check_iters("step_size", step_size)
+    v.check_range("gamma", gamma, low=0.0)
+    shape = _shapes.ResolvedShape(_shapes.EXP_RATE, (gamma, step_size, 1.0, 0.0))
+    return _engine.from_phases([_engine.Phase(0, peak_value, 0.0, shape)])
+
+
+def MultiStepLR(
+    peak_value: ArrayLike, milestones: Sequence[ArrayLike] | jax.Array, gamma: ArrayLike = 0.1
+) -> _engine.PhaseSchedule:
+    """``MultiStepLR``: ``peak * gamma**i``, ``i`` the number of milestones ``<= k``.
+
+    Milestones may come in any order and repeat (a repeated milestone decays twice),
+    as in torch.
+
+    Args:
+      peak_value: the optimizer's learning rate.
+      milestones: update counts (>= 0).
+      gamma: the factor per milestone (>= 0).
+
+    Returns:
+      A schedule.
+
+    Example:
+      >>> from optax_warmup.compat import torch
+      >>> s = torch.MultiStepLR(1.0, [3, 1], gamma=0.5)
+      >>> [float(s(k)) for k in range(5)]
+      [1.0, 0.5, 0.5, 0.25, 0.25]
+    """
+    v.check_range("gamma", gamma, low=0.0)
+    marks = jnp.sort(jnp.reshape(v.as_duration("milestones", jnp.asarray(milestones)), (-1,)))
+    powers = jnp.arange(marks.shape[0] + 1, dtype=jnp.float32)
+    values = jnp.asarray(peak_value, jnp.float32) * jnp.asarray(gamma, jnp.float32) ** powers
+    return _decays.piecewise_constant(marks, values)
+
+
+def CosineAnnealingLR(
+    peak_value: ArrayLike, T_max: ArrayLike, eta_min: ArrayLike = 0.0
+) -> _engine.PhaseSchedule:
+    """``CosineAnnealingLR`` (closed form):
+    ``eta_min + (peak - eta_min) (1 + cos(pi k / T_max)) / 2`` at every ``k``.
+
+    Past ``T_max`` the cosine goes on (up to ``peak`` at ``2 T_max``, and so on).
+
+    Args:
+      peak_value: the optimizer's learning rate.
+      T_max: half-period in updates (>= 1).
+      eta_min: the minimum.
+
+    Returns:
+      A schedule.
+
+    Example:
+      >>> from optax_warmup.compat import torch
+      >>> s = torch.CosineAnnealingLR(1.0, 2)
+      >>> [float(s(k)) for k in range(5)]
+      [1.0, 0.5, 0.0, 0.5, 1.0]
+    """
+    _check_iters("T_max", T_max)
+    v.check_finite("eta_min", eta_min)
+    wave = _shapes.ResolvedShape(_shapes.COSINE_WAVE, (1.0, 0.0, 0.0, 0.0))
+    length = v.as_duration("T_max", T_max).astype(jnp.float32)
+    return _engine.from_phases([_engine.Phase(0, peak_value, eta_min, wave, length=length)])
+
+
+def OneCycleLR(
+    max_lr: ArrayLike,
+    total_steps: ArrayLike | None = None,
+    epochs: ArrayLike | None = None,
+    steps_per_epoch: ArrayLike | None = None,
+    pct_start: ArrayLike = 0.3,
+    anneal_strategy: Literal["cos", "linear"] = "cos",
+    div_factor: ArrayLike = 25.0,
+    final_div_factor: ArrayLike = 1e4,
+    three_phase: bool = False,
+) -> _engine.PhaseSchedule:
+    """``OneCycleLR`` (learning rate only): :func:`optax_warmup.one_cycle`.
+
+    From ``max_lr / div_factor`` up to ``max_lr`` at ``pct_start * T - 1``, then
+    down to ``max_lr / (div_factor * final_div_factor)`` at ``T - 1``
+    (``three_phase``: back to the initial value at ``2 pct_start T - 2`` first).
+    torch raises when stepped more than ``T`` times; from count ``T`` on (where
+    torch extrapolates one step past the end, then raises) this holds the final
+    value.
+
+    Args:
+      max_lr: the peak (torch's ``max_lr``; the optimizer's own lr is unused).
+      total_steps: ``T``; or
+      epochs, steps_per_epoch: ``T = epochs * steps_per_epoch``.
+      pct_start: fraction of the cycle spent increasing, in (0, 1).
+      anneal_strategy: ``"cos"`` or ``"linear"``.
+      div_factor: initial value is ``max_lr / div_factor``.
+      final_div_factor: final value is ``initial / final_div_factor``.
+      three_phase: torch's three-phase variant.
+
+    Returns:
+      A schedule.
+
+    Example:
+      >>> from optax_warmup.compat import torch
+      >>> s = torch.OneCycleLR(1.0, total_steps=11, pct_start=0.5, anneal_strategy="linear",
+      ...                      div_factor=10.0)
+      >>> [round(float(s(k)), 4) for k in (0, 2, 10)]
+      [0.1, 0.5, 0.0]
+    """
+    v.check_choice("anneal_strategy", anneal_strategy, ("cos", "linear"))
+    if total_steps is not None:
+        _check_iters("total_steps", total_steps)
+        total: ArrayLike = total_steps
+    elif epochs is not None and steps_per_epoch is not None:
+        _check_iters("epochs", epochs)
+        _check_iters("steps_per_epoch", steps_per_epoch)
+        total = v.as_duration("epochs", epochs) * v.as_duration("steps_per_epoch", steps_per_epoch)
+    else:
+        raise ValueError("You must define either total_steps OR (epochs AND steps_per_epoch).")
+    return _composites.one_cycle(
+        max_lr,
+        total,
+        pct_start=pct_start,
+        div_factor=div_factor,
+        final_div_factor=final_div_factor,
+        anneal=anneal_strategy,
+        three_phase=three_phase,
+    )
+
+
+def CosineAnnealingWarmRestarts(
+    peak_value: ArrayLike, T_0: ArrayLike, T_mult: int = 1, eta_min: ArrayLike = 0.0
+) -> _engine.PhaseSchedule:
+    """``CosineAnnealingWarmRestarts``: cosine from ``peak`` towards ``eta_min`` over
+    ``T_i`` updates, then a restart; ``T_0`` first, each next ``T_mult`` times longer.
+
+    Args:
+      peak_value: the optimizer's learning rate.
+      T_0: length of the first cycle (>= 1).
+      T_mult: cycle length multiplier, a whole number >= 1 (as in torch).
+      eta_min: the minimum.
+
+    Returns:
+      A cyclic schedule (O(1) in the number of restarts).
+
+    Example:
+      >>> from optax_warmup.compat import torch
+      >>> s = torch.CosineAnnealingWarmRestarts(1.0, 2, T_mult=2)
+      >>> [round(float(s(k)), 4) for k in range(7)]
+      [1.0, 0.5, 1.0, 0.8536, 0.5, 0.1464, 1.0]
+    """
+    _check_iters("T_0", T_0)
+    v.check_duration("T_mult", T_mult)
+    v.check_range("T_mult", T_mult, low=1)
+    v.check_finite("eta_min", eta_min)
+    return _composites.cosine_restarts(peak_value, T_0, end_value=eta_min, cycle_mul=T_mult)
+
+
+def SequentialLR(
+    schedulers: Sequence[_combine.ScheduleLike], milestones: Sequence[ArrayLike] | jax.Array
+) -> Any:
+    """``SequentialLR``: scheduler ``i`` from ``milestones[i-1]``, restarted at its count 0.
+
+    This is :func:`optax_warmup.join` (each piece counts from its own start).
+
+    Args:
+      schedulers: the schedules (built with the same ``peak_value``).
+      milestones: ``len(schedulers) - 1`` sorted update counts.
+
+    Returns:
+      A schedule (one :class:`~optax_warmup.PhaseSchedule` when every piece is one
+      and only the last is cyclic).
+
+    Example:
+      >>> from optax_warmup.compat import torch
+      >>> s = torch.SequentialLR([torch.LinearLR(1.0, 0.5, total_iters=2),
+      ...                         torch.ExponentialLR(1.0, 0.5)], milestones=[2])
+      >>> [float(s(k)) for k in range(5)]
+      [0.5, 0.75, 1.0, 0.5, 0.25]
+    """
+    if len(schedulers) == 0:
+        raise ValueError("schedulers must hold at least one scheduler, got none.")
+    n = len(jnp.reshape(jnp.asarray(milestones), (-1,)))
+    if n != len(schedulers) - 1:
+        raise ValueError(
+            "SequentialLR expects one milestone fewer than schedulers, got "
+            f"{len(schedulers)} schedulers and milestones of length {n}."
+        )
+    return _join.join(list(schedulers), milestones)
+
+
+def ChainedScheduler(
+    schedulers: Sequence[_combine.ScheduleLike], peak_value: ArrayLike
+) -> _combine.ProductSchedule:
+    """``ChainedScheduler``: ``peak * prod_i (s_i(k) / peak)``, every scheduler stepped together.
+
+    torch multiplies each scheduler's factor into the current learning rate, so
+    the chain is the product of the factors. This is exact for the
+    multiplicative schedulers (``LinearLR``, ``ConstantLR``, ``ExponentialLR``,
+    ``StepLR``, ``MultiStepLR``) and for ``CosineAnnealingLR`` with
+    ``eta_min = 0`` up to ``T_max``. Beyond it torch's recursive cosine restarts
+    from the cosine value alone, dropping the other factors at ``T_max + 1``
+    (a difference only if they are still changing then); with ``eta_min > 0`` its
+    recursion is not a product. ``OneCycleLR`` and ``CosineAnnealingWarmRestarts``
+    set the learning rate outright in torch and do not chain.
+
+    Args:
+      schedulers: the schedules, each built with ``peak_value``.
+      peak_value: the optimizer's learning rate.
+
+    Returns:
+      A schedule.
+
+    Example:
+      >>> from optax_warmup.compat import torch
+      >>> s = torch.ChainedScheduler([torch.ConstantLR(1.0, 0.1, total_iters=2),
+      ...                             torch.ExponentialLR(1.0, 0.9)], peak_value=1.0)
+      >>> [round(float(s(k)), 4) for k in range(4)]
+      [0.1, 0.09, 0.81, 0.729]
+    """
+    if len(schedulers) == 0:
+        raise ValueError("schedulers must hold at least one scheduler, got none.")
+    v.check_finite("peak_value", peak_value)
+    peak = jnp.asarray(peak_value, jnp.float32)
+    nonzero = peak != 0
+    scale = jnp.where(nonzero, jnp.where(nonzero, peak, 1.0) ** (1 - len(schedulers)), 0.0)
+    return _combine.multiply(*schedulers, _combine.constant_schedule(scale))
+
+
+__all__ = [
+    "ChainedScheduler",
+    "ConstantLR",
+    "CosineAnnealingLR",
+    "CosineAnnealingWarmRestarts",
+    "ExponentialLR",
+    "LinearLR",
+    "MultiStepLR",
+    "OneCycleLR",
+    "SequentialLR",
+    "StepLR",
+]
