@@ -48,10 +48,10 @@ import jax.numpy as jnp
 import matplotlib.pyplot as plt
 import numpy as np
 import optax
-from optax_warmup.compat import timm as timm_compat
-from optax_warmup.compat import transformers as hf_compat
 
 import optax_warmup as ow
+from optax_warmup.compat import timm as timm_compat
+from optax_warmup.compat import transformers as hf_compat
 
 PEERS = all(importlib.util.find_spec(m) is not None for m in ("torch", "transformers", "timm"))
 print("native curves from:", "the peers themselves" if PEERS else "float64 transcriptions")
