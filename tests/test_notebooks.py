@@ -3,7 +3,7 @@
 Every notebook is kept twice in ``notebooks/``: a jupytext percent-format
 ``NN_name.py`` (the reviewed source, linted by ruff) and the ``NN_name.ipynb``
 generated from it, committed without outputs. Regenerate the ``.ipynb`` with
-``jupytext --to ipynb notebooks/NN_name.py``.
+``jupytext --update --to ipynb notebooks/NN_name.py``.
 
 Executing them takes about a minute each on two CPU cores; deselect with
 ``-m "not notebooks"``.
@@ -55,10 +55,10 @@ def test_notebooks_exist() -> None:
 @pytest.mark.parametrize("name", NAMES)
 def test_py_and_ipynb_in_sync(name: str) -> None:
     ipynb = NOTEBOOKS / f"{name}.ipynb"
-    assert ipynb.exists(), f"run: jupytext --to ipynb notebooks/{name}.py"
+    assert ipynb.exists(), f"run: jupytext --update --to ipynb notebooks/{name}.py"
     committed = nbformat.read(ipynb, as_version=4)
     assert _cells(jupytext.read(NOTEBOOKS / f"{name}.py")) == _cells(committed), (
-        f"notebooks/{name}.ipynb is stale: run jupytext --to ipynb notebooks/{name}.py"
+        f"notebooks/{name}.ipynb is stale: run jupytext --update --to ipynb notebooks/{name}.py"
     )
     for cell in committed.cells:
         if cell.cell_type == "code":
