@@ -61,9 +61,9 @@ def execute(
 ) -> nbformat.NotebookNode:
     """Run one notebook top to bottom in a fresh ``python3`` kernel and return it executed.
 
-    Raises ``nbclient.exceptions.CellExecutionError`` if a cell fails and
-    ``TimeoutError`` if the whole notebook takes longer than ``timeout``
-    seconds (also the limit of any single cell).
+    Raises ``nbclient.exceptions.CellExecutionError`` if a cell fails, and an
+    error (nbclient's cell timeout, or ``TimeoutError``) if a cell or the whole
+    notebook runs longer than ``timeout`` seconds.
     """
     limit = DEFAULT_TIMEOUT[scale] if timeout is None else timeout
     nb = nbformat.read(path, as_version=4)
