@@ -547,7 +547,7 @@ def test_property_warmup_decays_match_optax(
     theirs2 = optax.warmup_exponential_decay_schedule(*args2)
     np.testing.assert_allclose(
         ours(ow.warmup_exponential_decay_schedule(*args2), counts),
-        np.asarray([float(theirs2(int(c))) for c in counts]),
+        np.asarray([np.asarray(theirs2(int(c))) for c in counts], dtype=np.float64),
         rtol=2e-5,
         atol=1e-6,
     )
