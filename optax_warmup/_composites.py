@@ -377,7 +377,8 @@ def cosine_restarts(
     Each cycle: warmup over ``warmup_steps`` (0 for none) to the cycle's peak
     ``peak * cycle_decay**i``, then cosine decay to the end value over the
     rest of the cycle. The first cycle lasts ``cycle_steps``; each next one
-    ``cycle_mul`` times longer.
+    ``cycle_mul`` times longer, all of its phases stretched alike (the
+    per-cycle warmup too, as in timm's and torch's cycle multipliers).
 
     Reference: Loshchilov & Hutter, "SGDR", 2017.
 
