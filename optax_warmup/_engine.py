@@ -84,7 +84,7 @@ _DATA_FIELDS = (
     "cycle_mul",
     "cycle_decay",
 )
-_META_FIELDS = ("kinds", "cycle_start", "custom_fns", "dtype")
+_META_FIELDS = ("kinds", "cycle_start", "custom_fns", "dtype", "warped")
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -118,6 +118,10 @@ class PhaseSchedule:
     cycle_start: int | None
     custom_fns: tuple[_shapes.ShapeFn, ...]
     dtype: str
+    # Whether any phase may warp its progress (timm's k-decay, shape parameter
+    # ``d``). Static, so ordinary schedules skip the warp's transcendentals;
+    # True whenever the parameters are traced at construction.
+    warped: bool = True
 
     @property
     def num_phases(self) -> int:
@@ -296,7 +300,17 @@ def from_arrays(
         cycle_start=cycle_start,
         custom_fns=tuple(custom_fns),
         dtype=out.name,
+        warped=_may_warp(params_a),
     )
+
+
+def _may_warp(params: jax.Array) -> bool:
+    """Whether a progress warp ``p -> p**d`` can apply (some ``d > 0``, ``d != 1``)."""
+    c = v.concrete_value(params)
+    if c is None:
+        return True
+    d = c[..., _shapes.NUM_PARAMS - 1]
+    return bool(np.any((d > 0) & (d != 1)))
 
 
 def _check_total(spans: jax.Array) -> None:
@@ -477,7 +491,7 @@ def evaluate(schedule: PhaseSchedule, count: ArrayLike) -> jax.Array:
     def shape_value(kind: int) -> jax.Array:
         fn = s.custom_fns[kind - _shapes.NUM_BUILTIN] if kind >= _shapes.NUM_BUILTIN else None
         return _shapes.evaluate(
-            kind, steps_in, length, start, end, params, fn, steps_left, progress
+            kind, steps_in, length, start, end, params, fn, steps_left, progress, warp=s.warped
         )
 
     if len(distinct) == 1:
@@ -535,6 +549,7 @@ def concatenate(pieces: Sequence[PhaseSchedule], dtype: Any = None) -> PhaseSche
         cycle_start=cycle_start,
         custom_fns=tuple(fns),
         dtype=out.name,
+        warped=any(p.warped for p in pieces),
     )
 
 

@@ -355,6 +355,8 @@ def evaluate(
     fn: ShapeFn | None = None,
     left: jax.Array | None = None,
     progress: tuple[jax.Array, jax.Array, jax.Array] | None = None,
+    *,
+    warp: bool = True,
 ) -> jax.Array:
     """Value of a phase of shape ``kind`` at ``t`` steps into it (``t`` float, >= 0).
 
@@ -364,14 +366,16 @@ def evaluate(
     given, is a ``(time, length, left)`` triple with the same ratios as
     ``(t, length, left)`` from which the progress ``p`` and ``1 - p`` are taken
     instead (the engine passes real steps of a stretched cycle, exact where the
-    position scaled back to the first cycle is not). Every branch is safe for a
-    zero ``length`` (the phase counts as complete) and never divides by zero.
+    position scaled back to the first cycle is not). ``warp=False`` promises
+    that no progress warp applies (``d`` is 0 or 1), which skips its cost.
+    Every branch is safe for a zero ``length`` (the phase counts as complete)
+    and never divides by zero.
     """
     a, b, c, d = (params[..., i] for i in range(NUM_PARAMS))
     t_p, len_p, left_p = (t, length, left) if progress is None else progress
     p = _progress(t_p, len_p)
     q = _remaining(len_p - t_p if left_p is None else left_p, len_p)
-    if kind in PROGRESS_KINDS or kind >= NUM_BUILTIN:
+    if warp and (kind in PROGRESS_KINDS or kind >= NUM_BUILTIN):
         p, q = _warp(p, q, d)
     if kind == CONSTANT:
         return start + jnp.zeros_like(t)

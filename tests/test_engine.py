@@ -200,3 +200,28 @@ def test_bad_concrete_inputs_raise_naming_the_argument(case: str) -> None:
     name, build = BAD_INPUTS[case]
     with pytest.raises(ValueError, match=name):
         build()
+
+
+def test_progress_warp_is_static_only_when_the_parameters_say_so() -> None:
+    from optax_warmup import _shapes
+
+    plain = ow.cosine_decay(1.0, 10)
+    assert not plain.warped
+    warped_shape = _shapes.ResolvedShape(_shapes.COSINE, (1.0, 0.0, 0.0, 2.0))
+    warped = ow.from_phases([ow.Phase(10, 1.0, 0.0, warped_shape)])
+    assert warped.warped
+    # k-decay: progress p -> p**2 before the cosine.
+    want = [0.5 * (1 + np.cos(np.pi * (c / 10) ** 2)) for c in range(11)]
+    np.testing.assert_allclose(np.asarray(warped(jnp.arange(11))), want, rtol=1e-5, atol=1e-7)
+    assert ow.join([plain, warped], [5]).warped
+    # Parameters traced at construction keep the warp (it may apply).
+    traced = jax.jit(
+        lambda d: ow.from_arrays(
+            jnp.array([10]),
+            1.0,
+            0.0,
+            params=jnp.array([1.0, 0.0, 0.0, 1.0]) * jnp.array([1.0, 1.0, 1.0, d]),
+            kinds=_shapes.COSINE,
+        )(3)
+    )
+    np.testing.assert_allclose(float(traced(2.0)), 0.5 * (1 + np.cos(np.pi * 0.09)), rtol=1e-5)
