@@ -6,74 +6,7 @@ once), and cost does not grow with the number of phases or cycles.
 """
 
 from optax_warmup import compat, shapes
-from optax_warmup._combine import (
-    FunctionSchedule,
-    JoinedSchedule,
-    ProductSchedule,
-    SumSchedule,
-    add,
-    as_schedule,
-    constant_schedule,
-    multiply,
-)
-from optax_warmup._composites import (
-    cosine_restarts,
-    cyclic,
-    noam_schedule,
-    one_cycle,
-    rewarmup,
-    warmup_decay_schedule,
-    warmup_stable_decay,
-)
-from optax_warmup._config import (
-    from_config,
-    to_config,
-)
-from optax_warmup._decays import (
-    cosine_decay,
-    decay_schedule,
-    inverse_sqrt_decay,
-    linear_decay,
-    one_minus_sqrt_decay,
-    piecewise_constant,
-    polynomial_decay,
-    tanh_decay,
-)
-from optax_warmup._durations import (
-    steps_from_epochs,
-    steps_from_fraction,
-)
-from optax_warmup._engine import (
-    Phase,
-    PhaseSchedule,
-    from_arrays,
-    from_phases,
-)
-from optax_warmup._gi_adam import (
-    gi_adam,
-    gi_adamw,
-    scale_by_gi_adam,
-)
-from optax_warmup._groups import (
-    ScaleByGroupState,
-    group_labels,
-    group_optimizer,
-    parameter_paths,
-    scale_by_group,
-)
-from optax_warmup._hyperparams import (
-    InjectSchedulesState,
-    adafactor_b2,
-    inject_schedules,
-    tied_to_lr,
-)
-from optax_warmup._inspect import current_values
-from optax_warmup._join import join
-from optax_warmup._noise import (
-    NoisySchedule,
-    with_noise,
-)
-from optax_warmup._optax_dropins import (
+from optax_warmup.compat.optax import (
     cosine_decay_schedule,
     cosine_onecycle_schedule,
     exponential_decay,
@@ -88,45 +21,112 @@ from optax_warmup._optax_dropins import (
     warmup_cosine_decay_schedule,
     warmup_exponential_decay_schedule,
 )
-from optax_warmup._optimizer_warmups import (
-    effective_warmup_period,
-    radam_warmup,
-    untuned_exponential_warmup,
-    untuned_linear_warmup,
+from optax_warmup.engine.phases import (
+    Phase,
+    PhaseSchedule,
+    from_arrays,
+    from_phases,
 )
-from optax_warmup._plot import plot
-from optax_warmup._ramps import (
+from optax_warmup.io.config import (
+    from_config,
+    to_config,
+)
+from optax_warmup.io.plot import plot
+from optax_warmup.io.spec import (
+    SpecError,
+    parse_spec,
+)
+from optax_warmup.schedules.combine import (
+    FunctionSchedule,
+    JoinedSchedule,
+    ProductSchedule,
+    SumSchedule,
+    add,
+    as_schedule,
+    constant_schedule,
+    multiply,
+)
+from optax_warmup.schedules.composites import (
+    cosine_restarts,
+    cyclic,
+    noam_schedule,
+    one_cycle,
+    rewarmup,
+    warmup_decay_schedule,
+    warmup_stable_decay,
+)
+from optax_warmup.schedules.decays import (
+    cosine_decay,
+    decay_schedule,
+    inverse_sqrt_decay,
+    linear_decay,
+    one_minus_sqrt_decay,
+    piecewise_constant,
+    polynomial_decay,
+    tanh_decay,
+)
+from optax_warmup.schedules.durations import (
+    steps_from_epochs,
+    steps_from_fraction,
+)
+from optax_warmup.schedules.join import join
+from optax_warmup.schedules.noise import (
+    NoisySchedule,
+    with_noise,
+)
+from optax_warmup.schedules.ramps import (
     IntegerRamp,
     batch_size_ramp,
     integer_ramp,
     ramp_stages,
     sequence_length_ramp,
 )
-from optax_warmup._schedule_free import (
+from optax_warmup.schedules.warmup import (
+    add_warmup,
+    warmup_factor,
+    warmup_schedule,
+)
+from optax_warmup.transforms.gi_adam import (
+    gi_adam,
+    gi_adamw,
+    scale_by_gi_adam,
+)
+from optax_warmup.transforms.groups import (
+    ScaleByGroupState,
+    group_labels,
+    group_optimizer,
+    parameter_paths,
+    scale_by_group,
+)
+from optax_warmup.transforms.hyperparams import (
+    InjectSchedulesState,
+    adafactor_b2,
+    inject_schedules,
+    tied_to_lr,
+)
+from optax_warmup.transforms.inspection import current_values
+from optax_warmup.transforms.optimizer_warmups import (
+    effective_warmup_period,
+    radam_warmup,
+    untuned_exponential_warmup,
+    untuned_linear_warmup,
+)
+from optax_warmup.transforms.schedule_free import (
     schedule_free,
     schedule_free_adamw,
     schedule_free_sgd,
 )
-from optax_warmup._sharpness import (
-    adam_preconditioner,
-    estimate_preconditioned_sharpness,
-    estimate_sharpness,
-    suggest_warmup_init,
-)
-from optax_warmup._spec import (
-    SpecError,
-    parse_spec,
-)
-from optax_warmup._transforms import (
+from optax_warmup.transforms.warmup import (
     ScaleByWarmupState,
     WithWarmupState,
     scale_by_warmup,
     with_warmup,
 )
-from optax_warmup._warmup import (
-    add_warmup,
-    warmup_factor,
-    warmup_schedule,
+from optax_warmup.tuning.sharpness import (
+    adam_preconditioner,
+    estimate_preconditioned_sharpness,
+    estimate_sharpness,
+    suggest_warmup_init,
 )
 
 __version__ = "0.1.0"

@@ -7,7 +7,7 @@ Example:
   [0.0625, 0.25, 0.5625, 1.0]
 """
 
-from optax_warmup._shapes import (
+from optax_warmup.engine.shapes import (
     SHAPE_NAMES,
     Shape,
     ShapeFn,

@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 
 import optax_warmup as ow
-from optax_warmup import _cli, _preview
+from optax_warmup.io import cli as _cli
+from optax_warmup.io import preview as _preview
 
 ROOT = Path(__file__).resolve().parents[1]
 SPEC = "linear(2k) > cosine(to=0.1x) @ peak=3e-4 total=100k"
@@ -100,7 +101,7 @@ def main(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]
 
 def test_console_script_entry_point_exists() -> None:
     pyproject = (ROOT / "pyproject.toml").read_text()
-    assert 'optax-warmup = "optax_warmup._cli:run"' in pyproject
+    assert 'optax-warmup = "optax_warmup.io.cli:run"' in pyproject
     assert callable(_cli.run)
 
 

@@ -14,7 +14,9 @@ import numpy as np
 import pytest
 
 import optax_warmup as ow
-from optax_warmup import _combine, _engine, _shapes
+from optax_warmup.engine import phases as _engine
+from optax_warmup.engine import shapes as _shapes
+from optax_warmup.schedules import combine as _combine
 from tests import reference as ref
 from tests.compat_helpers import assert_matches, values
 

@@ -13,7 +13,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import optax_warmup as ow
-from optax_warmup import _config, _engine, _shapes
+from optax_warmup.engine import phases as _engine
+from optax_warmup.engine import shapes as _shapes
+from optax_warmup.io import config as _config
 
 # One fixed count array (512 counts) keeps JAX's eager op cache warm across examples.
 COUNTS = jnp.arange(-3, 509)

@@ -203,7 +203,7 @@ def test_bad_concrete_inputs_raise_naming_the_argument(case: str) -> None:
 
 
 def test_progress_warp_is_static_only_when_the_parameters_say_so() -> None:
-    from optax_warmup import _shapes
+    from optax_warmup.engine import shapes as _shapes
 
     plain = ow.cosine_decay(1.0, 10)
     assert not plain.warped

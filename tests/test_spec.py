@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import optax_warmup as ow
-from optax_warmup import _spec
+from optax_warmup.io import spec as _spec
 from tests import reference as ref
 
 COUNTS = np.arange(-3, 509)

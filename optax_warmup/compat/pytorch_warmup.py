@@ -26,8 +26,13 @@ from typing import Any
 import jax.numpy as jnp
 from jax.typing import ArrayLike
 
-from optax_warmup import _combine, _engine, _join, _optimizer_warmups, _shapes, _warmup
-from optax_warmup import _validation as v
+from optax_warmup.engine import phases as _engine
+from optax_warmup.engine import shapes as _shapes
+from optax_warmup.engine import validation as v
+from optax_warmup.schedules import combine as _combine
+from optax_warmup.schedules import join as _join
+from optax_warmup.schedules import warmup as _warmup
+from optax_warmup.transforms import optimizer_warmups as _optimizer_warmups
 
 
 def _check_period(warmup_period: ArrayLike) -> None:

@@ -39,8 +39,14 @@ import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike
 
-from optax_warmup import _combine, _decays, _engine, _join, _noise, _shapes, _warmup
-from optax_warmup import _validation as v
+from optax_warmup.engine import phases as _engine
+from optax_warmup.engine import shapes as _shapes
+from optax_warmup.engine import validation as v
+from optax_warmup.schedules import combine as _combine
+from optax_warmup.schedules import decays as _decays
+from optax_warmup.schedules import join as _join
+from optax_warmup.schedules import noise as _noise
+from optax_warmup.schedules import warmup as _warmup
 
 NoiseRange = ArrayLike | Sequence[ArrayLike] | None
 

@@ -22,8 +22,10 @@ import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike
 
-from optax_warmup import _engine, _shapes, _warmup
-from optax_warmup import _validation as v
+from optax_warmup.engine import phases as _engine
+from optax_warmup.engine import shapes as _shapes
+from optax_warmup.engine import validation as v
+from optax_warmup.schedules import warmup as _warmup
 
 WsdType = Literal["linear", "cosine", "1-sqrt"]
 _WSD_TYPES = ("linear", "cosine", "1-sqrt")

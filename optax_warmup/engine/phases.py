@@ -26,8 +26,8 @@ import jax.numpy as jnp
 import numpy as np
 from jax.typing import ArrayLike
 
-from optax_warmup import _shapes
-from optax_warmup import _validation as v
+from optax_warmup.engine import shapes as _shapes
+from optax_warmup.engine import validation as v
 
 
 def value_dtypes(dtype: Any) -> tuple[jnp.dtype, jnp.dtype]:

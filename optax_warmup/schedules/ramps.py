@@ -17,8 +17,10 @@ import jax.numpy as jnp
 import numpy as np
 from jax.typing import ArrayLike
 
-from optax_warmup import _combine, _shapes, _warmup
-from optax_warmup import _validation as v
+from optax_warmup.engine import shapes as _shapes
+from optax_warmup.engine import validation as v
+from optax_warmup.schedules import combine as _combine
+from optax_warmup.schedules import warmup as _warmup
 
 Rounding = Literal["nearest", "floor", "ceil"]
 ROUNDINGS = ("nearest", "floor", "ceil")

@@ -30,8 +30,15 @@ from typing import Any
 
 import numpy as np
 
-from optax_warmup import _combine, _composites, _decays, _engine, _join, _shapes, _units, _warmup
-from optax_warmup import _validation as v
+from optax_warmup.engine import phases as _engine
+from optax_warmup.engine import shapes as _shapes
+from optax_warmup.engine import validation as v
+from optax_warmup.io import units as _units
+from optax_warmup.schedules import combine as _combine
+from optax_warmup.schedules import composites as _composites
+from optax_warmup.schedules import decays as _decays
+from optax_warmup.schedules import join as _join
+from optax_warmup.schedules import warmup as _warmup
 
 # Engine shape ids as written in a config.
 ENGINE_SHAPES: dict[str, int] = {
@@ -235,7 +242,7 @@ def _argument(key: str, x: Any, ctx: _units.UnitContext, name: str) -> Any:
 
 def _build(node: Any, ctx: _units.UnitContext, path: str) -> Any:
     if isinstance(node, str):
-        from optax_warmup import _spec  # local: the spec compiler is only needed for strings
+        from optax_warmup.io import spec as _spec  # local: only needed for strings
 
         return _spec.parse_spec(node, **_context_kwargs(ctx))
     if isinstance(node, int | float) and not isinstance(node, bool):

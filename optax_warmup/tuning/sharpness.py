@@ -17,7 +17,7 @@ import jax.numpy as jnp
 from jax.flatten_util import ravel_pytree
 from jax.typing import ArrayLike
 
-from optax_warmup import _validation as v
+from optax_warmup.engine import validation as v
 
 LossFn = Callable[[Any, Any], ArrayLike]
 

@@ -9,8 +9,14 @@ import jax.numpy as jnp
 import numpy as np
 from jax.typing import ArrayLike
 
-from optax_warmup import _combine, _decays, _durations, _engine, _join, _shapes, _warmup
-from optax_warmup import _validation as v
+from optax_warmup.engine import phases as _engine
+from optax_warmup.engine import shapes as _shapes
+from optax_warmup.engine import validation as v
+from optax_warmup.schedules import combine as _combine
+from optax_warmup.schedules import decays as _decays
+from optax_warmup.schedules import durations as _durations
+from optax_warmup.schedules import join as _join
+from optax_warmup.schedules import warmup as _warmup
 
 
 def warmup_decay_schedule(

@@ -9,7 +9,8 @@ import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike
 
-from optax_warmup import _combine, _engine
+from optax_warmup.engine import phases as _engine
+from optax_warmup.schedules import combine as _combine
 
 
 def _mergeable(pieces: Sequence[Any], rebase: bool) -> bool:

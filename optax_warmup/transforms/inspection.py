@@ -8,7 +8,9 @@ from typing import Any
 import jax
 import optax
 
-from optax_warmup import _groups, _hyperparams, _transforms
+from optax_warmup.transforms import groups as _groups
+from optax_warmup.transforms import hyperparams as _hyperparams
+from optax_warmup.transforms import warmup as _transforms
 
 _WARMUP_STATES = (_transforms.ScaleByWarmupState, _transforms.WithWarmupState)
 _OPTAX_INJECT_STATES = (optax.InjectStatefulHyperparamsState, optax.InjectHyperparamsState)

@@ -11,7 +11,7 @@ import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike
 
-from optax_warmup import _validation as v
+from optax_warmup.engine import validation as v
 
 
 def steps_from_fraction(fraction: ArrayLike, total_steps: ArrayLike) -> jax.Array:

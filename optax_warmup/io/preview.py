@@ -1,6 +1,6 @@
 """Looking at a schedule: its length, warmup, key points, samples and differences.
 
-Shared by the command line (``optax_warmup._cli``) and :func:`optax_warmup.plot`.
+Shared by the command line (``optax_warmup.io.cli``) and :func:`optax_warmup.plot`.
 Everything here evaluates concrete schedules on the host and returns NumPy or
 Python values.
 """
@@ -13,8 +13,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from optax_warmup import _combine, _engine, _optimizer_warmups, _shapes
-from optax_warmup import _validation as v
+from optax_warmup.engine import phases as _engine
+from optax_warmup.engine import shapes as _shapes
+from optax_warmup.engine import validation as v
+from optax_warmup.schedules import combine as _combine
+from optax_warmup.transforms import optimizer_warmups as _optimizer_warmups
 
 _OPEN_ENDED = (
     _shapes.INV_SQRT,

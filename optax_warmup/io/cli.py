@@ -3,7 +3,7 @@
 Subcommands: ``show`` (key values, warmup, terminal plot), ``plot`` (PNG/PDF
 with matplotlib), ``compare`` (where two schedules differ) and ``config``
 (the JSON config of a schedule). A schedule is given as a spec string (see
-:mod:`optax_warmup._spec`), an inline JSON config (``'{"kind": ...}'``) or
+:mod:`optax_warmup.io.spec`), an inline JSON config (``'{"kind": ...}'``) or
 a ``.json`` / ``.yaml`` file. Bad input exits with status 2 and one line on
 stderr; ``compare`` exits with 1 when the schedules differ.
 """
@@ -21,7 +21,11 @@ from typing import Any
 
 import numpy as np
 
-from optax_warmup import _config, _plot, _preview, _spec, _units
+from optax_warmup.io import config as _config
+from optax_warmup.io import plot as _plot
+from optax_warmup.io import preview as _preview
+from optax_warmup.io import spec as _spec
+from optax_warmup.io import units as _units
 
 EXAMPLE = "linear(2k) > cosine(to=0.1x) @ peak=3e-4 total=100k"
 
@@ -288,7 +292,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="optax-warmup",
         description="Preview, plot and compare learning-rate schedules.",
         epilog=f"example: optax-warmup show '{EXAMPLE}'\n"
-        "SPEC is a spec string (grammar: pydoc optax_warmup._spec), an inline JSON config "
+        "SPEC is a spec string (grammar: pydoc optax_warmup.io.spec), an inline JSON config "
         "or a .json/.yaml config file.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

@@ -76,7 +76,10 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from optax_warmup import _engine, _shapes, _units, _validation
+from optax_warmup.engine import phases as _engine
+from optax_warmup.engine import shapes as _shapes
+from optax_warmup.engine import validation as _validation
+from optax_warmup.io import units as _units
 
 _SHAPE_SEGMENTS = {
     "linear": "linear",
@@ -655,6 +658,6 @@ def parse_spec(text: str, **context: Any) -> _engine.PhaseSchedule:
       >>> ow.parse_spec("linear(2) > cosin @ total=10")  # doctest: +ELLIPSIS
       Traceback (most recent call last):
       ...
-      optax_warmup._spec.SpecError: column 13: unknown segment 'cosin' (did you mean 'cosine'?); ...
+      optax_warmup.io.spec.SpecError: column 13: unknown segment 'cosin' ...
     """
     return compile_spec(text, **context).schedule

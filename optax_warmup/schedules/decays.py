@@ -10,8 +10,10 @@ import jax.numpy as jnp
 import numpy as np
 from jax.typing import ArrayLike
 
-from optax_warmup import _engine, _shapes, _warmup
-from optax_warmup import _validation as v
+from optax_warmup.engine import phases as _engine
+from optax_warmup.engine import shapes as _shapes
+from optax_warmup.engine import validation as v
+from optax_warmup.schedules import warmup as _warmup
 
 
 def final_value(
@@ -266,7 +268,7 @@ def piecewise_constant(
       >>> [round(float(s(c)), 4) for c in range(6)]
       [1.0, 1.0, 0.1, 0.1, 0.01, 0.01]
     """
-    from optax_warmup import _combine  # local: _combine is independent of decays
+    from optax_warmup.schedules import combine as _combine  # local, as before the move
 
     if isinstance(values, jax.Array | np.ndarray):
         vals = jnp.reshape(jnp.asarray(values), (-1,))

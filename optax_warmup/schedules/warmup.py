@@ -6,8 +6,11 @@ from typing import Any, Literal
 
 from jax.typing import ArrayLike
 
-from optax_warmup import _combine, _engine, _join, _shapes
-from optax_warmup import _validation as v
+from optax_warmup.engine import phases as _engine
+from optax_warmup.engine import shapes as _shapes
+from optax_warmup.engine import validation as v
+from optax_warmup.schedules import combine as _combine
+from optax_warmup.schedules import join as _join
 
 WarmupMode = Literal["prefix", "continuous", "multiply"]
 WARMUP_MODES = ("prefix", "continuous", "multiply")

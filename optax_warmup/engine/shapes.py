@@ -22,7 +22,7 @@ import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike
 
-from optax_warmup import _validation as v
+from optax_warmup.engine import validation as v
 
 Role = Literal["warmup", "decay"]
 ShapeFn = Callable[[jax.Array], jax.Array]

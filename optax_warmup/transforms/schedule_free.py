@@ -20,8 +20,9 @@ import jax.numpy as jnp
 import optax
 from jax.typing import ArrayLike
 
-from optax_warmup import _combine, _warmup
-from optax_warmup import _validation as v
+from optax_warmup.engine import validation as v
+from optax_warmup.schedules import combine as _combine
+from optax_warmup.schedules import warmup as _warmup
 
 
 @dataclasses.dataclass(frozen=True)

@@ -18,7 +18,8 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from optax_warmup import _combine, _transforms
+from optax_warmup.schedules import combine as _combine
+from optax_warmup.transforms import warmup as _transforms
 
 LabelFn = Callable[[Any], Any]
 Select = Mapping[str, str] | LabelFn

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from optax_warmup import _config, _preview
+from optax_warmup.io import config as _config
+from optax_warmup.io import preview as _preview
 
 MISSING_MATPLOTLIB = "plotting needs matplotlib: pip install 'optax-warmup[plot]'"
 

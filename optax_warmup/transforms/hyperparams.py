@@ -31,8 +31,11 @@ import numpy as np
 import optax
 from jax.typing import ArrayLike
 
-from optax_warmup import _combine, _engine, _shapes, _transforms
-from optax_warmup import _validation as v
+from optax_warmup.engine import phases as _engine
+from optax_warmup.engine import shapes as _shapes
+from optax_warmup.engine import validation as v
+from optax_warmup.schedules import combine as _combine
+from optax_warmup.transforms import warmup as _transforms
 
 
 class InjectSchedulesState(NamedTuple):

@@ -17,7 +17,8 @@ import jax.numpy as jnp
 import optax
 from jax.typing import ArrayLike
 
-from optax_warmup import _shapes, _warmup
+from optax_warmup.engine import shapes as _shapes
+from optax_warmup.schedules import warmup as _warmup
 
 FactorLike = Callable[[ArrayLike], ArrayLike] | ArrayLike
 

@@ -9,8 +9,9 @@ import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike
 
-from optax_warmup import _combine, _engine
-from optax_warmup import _validation as v
+from optax_warmup.engine import phases as _engine
+from optax_warmup.engine import validation as v
+from optax_warmup.schedules import combine as _combine
 
 NoiseKind = Literal["normal", "uniform"]
 NOISE_KINDS = ("normal", "uniform")

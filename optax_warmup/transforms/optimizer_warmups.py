@@ -18,8 +18,11 @@ import jax.numpy as jnp
 import numpy as np
 from jax.typing import ArrayLike
 
-from optax_warmup import _combine, _engine, _shapes, _warmup
-from optax_warmup import _validation as v
+from optax_warmup.engine import phases as _engine
+from optax_warmup.engine import shapes as _shapes
+from optax_warmup.engine import validation as v
+from optax_warmup.schedules import combine as _combine
+from optax_warmup.schedules import warmup as _warmup
 
 B2_RANGE = (1e-6, 1.0 - 1e-7)  # where a traced b2 is clipped
 _BLOCK_ROWS = 64

@@ -1,0 +1,3 @@
+"""Input and output: spec strings, configs, duration units, previews, plots and
+the ``optax-warmup`` command line.
+"""

@@ -1,0 +1,3 @@
+"""Tools that help choose a schedule: sharpness at initialisation and the
+warmup start it suggests.
+"""
