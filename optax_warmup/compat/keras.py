@@ -19,13 +19,12 @@ import jax.numpy as jnp
 import numpy as np
 from jax.typing import ArrayLike
 
+from optax_warmup.engine import build as _build
 from optax_warmup.engine import phases as _engine
-from optax_warmup.engine import shapes as _shapes
 from optax_warmup.engine import validation as v
 from optax_warmup.schedules import combine as _combine
 from optax_warmup.schedules import composites as _composites
 from optax_warmup.schedules import decays as _decays
-from optax_warmup.schedules import warmup as _warmup
 
 
 def _check_positive(name: str, value: ArrayLike) -> None:
@@ -78,11 +77,11 @@ def CosineDecay(
     v.check_duration("warmup_steps", warmup_steps)
     end = jnp.asarray(warmup_target, jnp.float32) * jnp.asarray(alpha, jnp.float32)
     phases = [
-        _warmup.warmup_phase(warmup_target, warmup_steps, init_value=initial_learning_rate),
-        _decays.decay_phase(warmup_target, decay_steps, end, "cosine"),
-        _warmup.hold_phase(end),
+        _build.warmup_phase(warmup_target, warmup_steps, init_value=initial_learning_rate),
+        _build.decay_phase(warmup_target, decay_steps, end, "cosine"),
+        _build.hold_phase(end),
     ]
-    return _engine.from_phases(phases)
+    return _engine.stack_phases(phases)
 
 
 def CosineDecayRestarts(
@@ -158,8 +157,8 @@ def ExponentialDecay(
     _check_positive("decay_steps", decay_steps)
     v.check_range("decay_rate", decay_rate, low=0.0)
     flag = 1.0 if staircase else 0.0
-    shape = _shapes.ResolvedShape(_shapes.EXP_RATE, (decay_rate, decay_steps, flag, 0.0))
-    return _engine.from_phases([_engine.Phase(0, initial_learning_rate, 0.0, shape)])
+    shape = _build.exp_rate(decay_rate, decay_steps, staircase=flag)
+    return _engine.stack_phases([_build.decay_phase(initial_learning_rate, 0, 0.0, shape)])
 
 
 def PolynomialDecay(
@@ -200,11 +199,11 @@ def PolynomialDecay(
         return _decays.polynomial_decay(
             initial_learning_rate, decay_steps, power=power, end_value=end_learning_rate
         )
-    shape = _shapes.ResolvedShape(_shapes.POWER_CYCLE, (power, 0.0, 0.0, 0.0))
-    length = v.as_duration("decay_steps", decay_steps).astype(jnp.float32)
-    return _engine.from_phases(
-        [_engine.Phase(0, initial_learning_rate, end_learning_rate, shape, length=length)]
+    length = v.duration_array(decay_steps).astype(jnp.float32)
+    phase = _build.decay_phase(
+        initial_learning_rate, 0, end_learning_rate, _build.power_cycle(power), length=length
     )
+    return _engine.stack_phases([phase])
 
 
 def PiecewiseConstantDecay(
@@ -281,8 +280,8 @@ def InverseTimeDecay(
     d = jnp.asarray(decay_steps, jnp.float32)
     tau = d / jnp.maximum(jnp.asarray(decay_rate, jnp.float32), d * 1e-30)
     stair = d if staircase else 0.0
-    shape = _shapes.ResolvedShape(_shapes.INV_SQRT, (tau, 1.0, stair, 0.0))
-    return _engine.from_phases([_engine.Phase(0, initial_learning_rate, 0.0, shape)])
+    shape = _build.inverse_sqrt(tau, exponent=1.0, staircase_steps=stair)
+    return _engine.stack_phases([_build.decay_phase(initial_learning_rate, 0, 0.0, shape)])
 
 
 __all__ = [

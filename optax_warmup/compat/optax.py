@@ -24,6 +24,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.typing import ArrayLike
 
+from optax_warmup.engine import build as _build
 from optax_warmup.engine import phases as _engine
 from optax_warmup.engine import shapes as _shapes
 from optax_warmup.engine import validation as v
@@ -65,11 +66,11 @@ def _transition(
     v.check_finite("init_value", init_value)
     v.check_finite("end_value", end_value)
     phases = [
-        _warmup.hold_phase(init_value, transition_begin),
-        _engine.Phase(transition_steps, init_value, end_value, _shapes.resolve(shape, "decay")),
-        _warmup.hold_phase(end_value),
+        _build.hold_phase(init_value, transition_begin),
+        _build.decay_phase(init_value, transition_steps, end_value, shape, start_scale=0.0),
+        _build.hold_phase(end_value),
     ]
-    return _engine.from_phases(phases)
+    return _engine.stack_phases(phases)
 
 
 def polynomial_schedule(
@@ -171,7 +172,7 @@ def _interpolated(bounds: ArrayLike, values: jax.Array, kind: int) -> _engine.Ph
     begins = jnp.concatenate([jnp.zeros((1,), b.dtype), b])
     spans = jnp.concatenate([jnp.diff(begins), jnp.zeros((1,), b.dtype)])
     ends = jnp.concatenate([values[1:], values[-1:]])
-    return _engine.from_arrays(spans, values, ends, kinds=kind)
+    return _engine.assemble_arrays(spans, values, ends, kinds=kind)
 
 
 def piecewise_constant_schedule(
@@ -270,8 +271,11 @@ def _exponential_phases(
     clamped = jnp.where(rate < 1, jnp.maximum(init, end), jnp.minimum(init, end))
     hold = jnp.where(clamp > 0, clamped, init)
     flag = jnp.asarray(staircase, jnp.float32)
-    shape = _shapes.ResolvedShape(_shapes.EXP_RATE, (rate, steps, flag, clamp))
-    return [_warmup.hold_phase(hold, transition_begin), _engine.Phase(0, init, end, shape)]
+    shape = _build.exp_rate(rate, steps, staircase=flag, clamp=clamp)
+    return [
+        _build.hold_phase(hold, transition_begin),
+        _build.decay_phase(init, 0, end, shape, start_scale=0.0),
+    ]
 
 
 def exponential_decay(
@@ -313,7 +317,7 @@ def exponential_decay(
       >>> [float(s(c)) for c in range(7)]
       [1.0, 1.0, 0.5, 0.5, 0.3, 0.3, 0.3]
     """
-    return _engine.from_phases(
+    return _engine.stack_phases(
         _exponential_phases(
             init_value, transition_steps, decay_rate, transition_begin, staircase, end_value
         )
@@ -576,17 +580,16 @@ def warmup_cosine_decay_schedule(
       >>> [round(float(s(c)), 4) for c in range(8)]
       [0.0, 0.5, 1.0, 0.8682, 0.55, 0.2318, 0.1, 0.1]
     """
-    v.check_duration("warmup_steps", warmup_steps)
+    warm = _warmup.check_warmup(peak_value, warmup_steps, "linear", init_value)
     v.check_duration("decay_steps", decay_steps)
-    _composites._check_order(("warmup_steps", warmup_steps), ("decay_steps", decay_steps))
-    return _composites.warmup_decay_schedule(
-        peak_value,
-        warmup_steps,
-        decay_steps,
-        decay_shape=_shapes.cosine(exponent),
-        init_value=init_value,
-        end_value=end_value,
+    _composites.check_order(("warmup_steps", warmup_steps), ("decay_steps", decay_steps))
+    v.check_finite("end_value", end_value)
+    cosine = _shapes.resolve(_shapes.cosine(exponent), "decay")
+    decay = jnp.maximum(v.duration_array(decay_steps) - v.duration_array(warmup_steps), 0)
+    phases = _composites.warmup_decay_phases(
+        peak_value, warmup_steps, decay, warm, cosine, init_value, end_value
     )
+    return _engine.stack_phases(phases)
 
 
 def warmup_exponential_decay_schedule(
@@ -631,11 +634,12 @@ def warmup_exponential_decay_schedule(
       >>> [float(s(c)) for c in range(6)]
       [0.0, 0.5, 1.0, 0.5, 0.25, 0.125]
     """
-    warm = _warmup.warmup_phase(peak_value, warmup_steps, "linear", init_value)
+    resolved = _warmup.check_warmup(peak_value, warmup_steps, "linear", init_value)
+    warm = _build.warmup_phase(peak_value, warmup_steps, resolved, init_value)
     decay = _exponential_phases(
         peak_value, transition_steps, decay_rate, transition_begin, staircase, end_value
     )
-    return _engine.from_phases([warm, *decay])
+    return _engine.stack_phases([warm, *decay])
 
 
 _SGDR_REQUIRED = ("init_value", "peak_value", "warmup_steps", "decay_steps")
@@ -734,7 +738,7 @@ def sgdr_schedule(
         return jnp.concatenate([pairs, jnp.reshape(jnp.asarray(last, pairs.dtype), (1,))])
 
     powers = interleave(jnp.ones((n,), jnp.float32), c["exponent"].astype(jnp.float32), 1.0)
-    return _engine.from_arrays(
+    return _engine.assemble_arrays(
         interleave(warm, length - warm, 0),
         interleave(init, peak, end[-1]),
         interleave(peak, end, end[-1]),

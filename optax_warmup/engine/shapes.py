@@ -131,7 +131,7 @@ def custom(fn: ShapeFn) -> Shape:
     return Shape("custom", fn=fn)
 
 
-_BY_NAME: dict[str, Callable[[], Shape]] = {
+SHAPE_CONSTRUCTORS: dict[str, Callable[[], Shape]] = {
     "linear": linear,
     "cosine": cosine,
     "polynomial": polynomial,
@@ -142,7 +142,7 @@ _BY_NAME: dict[str, Callable[[], Shape]] = {
     "tanh": tanh,
 }
 
-SHAPE_NAMES = tuple(_BY_NAME)
+SHAPE_NAMES = tuple(SHAPE_CONSTRUCTORS)
 
 ShapeLike = str | Shape | ShapeFn
 
@@ -164,9 +164,9 @@ def as_shape(shape: ShapeLike, name: str = "shape") -> Shape:
     if isinstance(shape, Shape):
         return shape
     if isinstance(shape, str):
-        if shape not in _BY_NAME:
+        if shape not in SHAPE_CONSTRUCTORS:
             raise ValueError(f"{name} must be one of {SHAPE_NAMES} or a callable, got {shape!r}.")
-        return _BY_NAME[shape]()
+        return SHAPE_CONSTRUCTORS[shape]()
     if callable(shape):
         return custom(shape)
     raise ValueError(f"{name} must be one of {SHAPE_NAMES}, a Shape or a callable, got {shape!r}.")

@@ -194,7 +194,7 @@ def _shape(x: Any, name: str) -> _shapes.ShapeLike:
         _shapes.as_shape(x, name)
         return x
     if isinstance(x, Mapping) and isinstance(x.get("name"), str):
-        ctor = _shapes._BY_NAME.get(x["name"])
+        ctor = _shapes.SHAPE_CONSTRUCTORS.get(x["name"])
         if ctor is None:
             raise ValueError(
                 f"{name}: unknown shape {x['name']!r}; expected one of {_shapes.SHAPE_NAMES}."
@@ -432,7 +432,7 @@ def _phases_config(s: _engine.PhaseSchedule, path: str) -> dict[str, Any]:
         raise ValueError(
             f"{path} uses a custom shape function, which cannot be serialised; use a named shape."
         )
-    arrays = {f: _concrete(getattr(s, f), f"{path}.{f}") for f in _engine._DATA_FIELDS}
+    arrays = {f: _concrete(getattr(s, f), f"{path}.{f}") for f in _engine.DATA_FIELDS}
     n = s.num_phases
     expected = {"params": (n, _shapes.NUM_PARAMS), "cycle_scale": (n, 2), "num_cycles": ()}
     for f, a in arrays.items():

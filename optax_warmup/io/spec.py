@@ -76,6 +76,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from optax_warmup.engine import build as _build
 from optax_warmup.engine import phases as _engine
 from optax_warmup.engine import shapes as _shapes
 from optax_warmup.engine import validation as _validation
@@ -476,11 +477,7 @@ class _Compiler:
                 phases.append(self.phase(name, kw, spans[i], cur, target, no_waste))
             cur = target
         if not in_cycle and _SEGMENTS[elements[-1].name] != "rsqrt":
-            constant = _shapes.ResolvedShape(_shapes.CONSTANT)
-            r = cur.relative
-            phases.append(
-                _engine.Phase(0, cur.value, cur.value, constant, scale_start=r, scale_end=r)
-            )
+            phases.append(_build.hold_phase(cur.value, scale=cur.relative))
         return phases
 
     def phase(
@@ -492,17 +489,18 @@ class _Compiler:
         target: _Level,
         no_waste: bool,
     ) -> _engine.Phase:
-        scales = {"scale_start": start.relative, "scale_end": target.relative}
+        scales = {"start_scale": start.relative, "end_scale": target.relative}
         if name == "rsqrt":
             tau = kw.get("tau")
             shift = kw.get("shift")
             tau_v = self.number(tau, "tau") if tau is not None else self.default_tau()
             shift_v = 0.0 if shift is None else self.number(shift, "shift")
-            shape = _shapes.ResolvedShape(_shapes.INV_SQRT, (tau_v, 0.0, 0.0, 0.0))
-            return _engine.Phase(0, start.value, target.value, shape, offset=shift_v, **scales)
+            shape = _build.inverse_sqrt(tau_v)
+            return _build.decay_phase(start.value, 0, target.value, shape, offset=shift_v, **scales)
         if name == "hold":
-            constant = _shapes.ResolvedShape(_shapes.CONSTANT)
-            return _engine.Phase(span, target.value, target.value, constant, **scales)
+            return _build.decay_phase(
+                target.value, span, target.value, _build.constant_shape(), **scales
+            )
         if name == "constant" and no_waste:
             raise ValueError(
                 "a constant warmup holds its start value, then jumps; give from= "
@@ -512,7 +510,9 @@ class _Compiler:
         role = "warmup" if target.value > start.value else "decay"
         resolved = _shapes.resolve(shape, role)
         offset = 1.0 if no_waste else 0.0
-        return _engine.Phase(span, start.value, target.value, resolved, offset=offset, **scales)
+        return _build.decay_phase(
+            start.value, span, target.value, resolved, offset=offset, **scales
+        )
 
     def shape(self, name: str, kw: dict[str, _Arg]) -> _shapes.Shape:
         def num(key: str) -> float | None:

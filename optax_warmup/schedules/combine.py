@@ -17,8 +17,8 @@ import jax.numpy as jnp
 import numpy as np
 from jax.typing import ArrayLike
 
+from optax_warmup.engine import build as _build
 from optax_warmup.engine import phases as _engine
-from optax_warmup.engine import shapes as _shapes
 from optax_warmup.engine import validation as v
 
 ScheduleLike = Callable[[ArrayLike], ArrayLike] | ArrayLike
@@ -53,8 +53,7 @@ def constant_schedule(value: ArrayLike, *, dtype: Any = None) -> _engine.PhaseSc
       0.5
     """
     v.check_finite("value", value)
-    constant = _shapes.ResolvedShape(_shapes.CONSTANT)
-    return _engine.from_phases([_engine.Phase(0, value, value, constant)], dtype=dtype)
+    return _engine.stack_phases([_build.hold_phase(value, scale=0.0)], dtype=dtype)
 
 
 def as_schedule(schedule: ScheduleLike, name: str = "schedule") -> Callable[[ArrayLike], jax.Array]:
@@ -140,7 +139,7 @@ class JoinedSchedule:
     rebase: bool
 
     def __call__(self, count: ArrayLike) -> jax.Array:
-        t = _engine._as_count(count)
+        t = _engine.as_count(count)
         b = self.boundaries.astype(t.dtype)
         idx = jnp.searchsorted(b, t, side="right")
         out = jnp.zeros(t.shape, jnp.float32)
