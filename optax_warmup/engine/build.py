@@ -153,6 +153,8 @@ def warmup_phase(
     *,
     length: ArrayLike | None = None,
     offset: ArrayLike | None = None,
+    start_scale: ArrayLike = 0.0,
+    end_scale: ArrayLike = 1.0,
 ) -> Phase:
     """The warmup phase rising to ``peak_value`` over ``warmup_steps`` (a warmup shape).
 
@@ -164,12 +166,23 @@ def warmup_phase(
     a whole number of steps; ``offset`` overrides the steps already elapsed at
     the first count (1 without ``init_value``, else 0). A ``warmup_steps`` of 0
     at the end of a schedule is open-ended (an approach that never ends).
+    ``start_scale`` and ``end_scale`` are the exponents of a cycle's decay
+    applied to each value (by default the peak decays, the start does not).
     """
     resolved = _resolved(shape, "warmup")
     start = 0.0 if init_value is None else init_value
     if offset is None:
         offset = 1 if init_value is None else 0
-    return Phase(warmup_steps, start, peak_value, resolved, length, offset=offset, scale_end=1.0)
+    return Phase(
+        warmup_steps,
+        start,
+        peak_value,
+        resolved,
+        length,
+        offset=offset,
+        scale_start=start_scale,
+        scale_end=end_scale,
+    )
 
 
 def hold_phase(value: ArrayLike, span: ArrayLike = 0, *, scale: ArrayLike = 1.0) -> Phase:

@@ -25,8 +25,11 @@ Segments (the first positional argument is the duration):
 
 - ``linear``, ``cosine(exponent=)``, ``poly(power=)``, ``exp(rate=`` or
   ``tau=)``, ``1-sqrt``, ``tanh(lower=, upper=)``: move from the current
-  value to ``to=`` in that shape (a warmup shape when rising, a decay shape
-  when falling, as in :mod:`optax_warmup.shapes`);
+  value to ``to=`` in that shape: the warmup curve for the warmup (the first
+  segment of a chain of several), the decay curve for every other segment,
+  whichever way it goes, as in the Python API (``poly(10) @ peak=1 end=2``
+  is ``decay_schedule(1.0, 10, shape="polynomial", end_value=2.0)``; see
+  :mod:`optax_warmup.shapes`);
 - ``constant(D, from=V)``: hold the start value for ``D`` steps, then jump;
 - ``hold(D, V)`` (or ``hold(D, to=V)``): stay at ``V`` (default: the current
   value) for ``D`` steps;
@@ -474,7 +477,7 @@ class _Compiler:
             else:
                 target = self.end
             with self.at(el.col):
-                phases.append(self.phase(name, kw, spans[i], cur, target, no_waste))
+                phases.append(self.phase(name, kw, spans[i], cur, target, warm, no_waste))
             cur = target
         if not in_cycle and _SEGMENTS[elements[-1].name] != "rsqrt":
             phases.append(_build.hold_phase(cur.value, scale=cur.relative))
@@ -487,6 +490,7 @@ class _Compiler:
         span: int,
         start: _Level,
         target: _Level,
+        warm: bool,
         no_waste: bool,
     ) -> _engine.Phase:
         scales = {"start_scale": start.relative, "end_scale": target.relative}
@@ -507,12 +511,11 @@ class _Compiler:
                 "(e.g. constant(500, from=0.1x))"
             )
         shape = self.shape(name, kw)
-        role = "warmup" if target.value > start.value else "decay"
-        resolved = _shapes.resolve(shape, role)
-        offset = 1.0 if no_waste else 0.0
-        return _build.decay_phase(
-            start.value, span, target.value, resolved, offset=offset, **scales
-        )
+        if warm:  # the warmup: the warmup curve (engine/build.py states the rule)
+            return _build.warmup_phase(
+                target.value, span, shape, None if no_waste else start.value, **scales
+            )
+        return _build.decay_phase(start.value, span, target.value, shape, **scales)
 
     def shape(self, name: str, kw: dict[str, _Arg]) -> _shapes.Shape:
         def num(key: str) -> float | None:
