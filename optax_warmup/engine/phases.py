@@ -176,6 +176,7 @@ def from_phases(
         v.check_duration("span", ph.span)
         v.check_finite("start value", ph.start)
         v.check_finite("end value", ph.end)
+    check_cycles(num_cycles, cycle_mul, cycle_decay)
     return stack_phases(
         phases,
         cycle_start=cycle_start,
@@ -184,6 +185,21 @@ def from_phases(
         cycle_decay=cycle_decay,
         dtype=dtype,
     )
+
+
+def check_cycles(
+    num_cycles: ArrayLike | None, cycle_mul: ArrayLike, cycle_decay: ArrayLike
+) -> None:
+    """Validate the cycle settings (the public builders call it once, before stacking).
+
+    Traced values are clamped instead: ``num_cycles`` to at least 1 (rounded),
+    ``cycle_mul`` to at least 1, ``cycle_decay`` to at least 0.
+    """
+    if num_cycles is not None:
+        v.check_range("num_cycles", num_cycles, low=1)
+        v.check_duration("num_cycles", num_cycles)
+    v.check_range("cycle_mul", cycle_mul, low=1.0)
+    v.check_range("cycle_decay", cycle_decay, low=0.0)
 
 
 def stack_phases(
@@ -276,6 +292,7 @@ def from_arrays(
     v.check_duration("spans", spans)
     v.check_finite("starts", starts)
     v.check_finite("ends", ends)
+    check_cycles(num_cycles, cycle_mul, cycle_decay)
     return assemble_arrays(
         spans,
         starts,
@@ -311,10 +328,11 @@ def assemble_arrays(
     cycle_decay: ArrayLike = 1.0,
     dtype: Any = None,
 ) -> PhaseSchedule:
-    """:func:`from_arrays` for phase values already validated (the library's own builders).
+    """:func:`from_arrays` for values already validated (the library's own builders).
 
-    The cycle settings are still checked here: they reach the engine only
-    through its builders.
+    Only the structure is checked here (the number of phases, ``cycle_start``,
+    the total span); traced values are clamped as documented in
+    :func:`check_cycles`.
     """
     compute, out = value_dtypes(dtype)
     idt = v.index_dtype()
@@ -346,10 +364,7 @@ def assemble_arrays(
     if num_cycles is None:
         n_cycles = jnp.asarray(np.iinfo(idt).max, dtype=idt)
     else:
-        v.check_range("num_cycles", num_cycles, low=1)
-        n_cycles = jnp.maximum(v.as_duration("num_cycles", num_cycles), 1)
-    v.check_range("cycle_mul", cycle_mul, low=1.0)
-    v.check_range("cycle_decay", cycle_decay, low=0.0)
+        n_cycles = jnp.maximum(v.duration_array(num_cycles), 1)
     _check_total(spans_a)
     return PhaseSchedule(
         spans=spans_a,

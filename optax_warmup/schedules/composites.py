@@ -18,6 +18,7 @@ from optax_warmup.schedules import decays as _decays
 from optax_warmup.schedules import durations as _durations
 from optax_warmup.schedules import join as _join
 from optax_warmup.schedules import warmup as _warmup
+from optax_warmup.schedules.base import Schedule
 
 
 def warmup_decay_schedule(
@@ -350,6 +351,7 @@ def cyclic(
     """
     if not isinstance(schedule, _engine.PhaseSchedule) or schedule.is_cyclic:
         raise ValueError("cyclic() needs a non-cyclic library schedule to repeat.")
+    _engine.check_cycles(num_cycles, cycle_mul, cycle_decay)
     return _engine.assemble_arrays(
         schedule.spans,
         schedule.starts,
@@ -416,6 +418,7 @@ def cosine_restarts(
     warm = _warmup.check_warmup(
         peak_value, warmup_steps, warmup_shape, init_value, shape_name="warmup_shape"
     )
+    _engine.check_cycles(num_cycles, cycle_mul, cycle_decay)
     v.check_duration("cycle_steps", cycle_steps)
     v.check_range("cycle_steps", cycle_steps, low=1)
     check_order(("warmup_steps", warmup_steps), ("cycle_steps", cycle_steps))
@@ -437,7 +440,7 @@ def rewarmup(
     warmup_steps: ArrayLike,
     *,
     shape: _shapes.ShapeLike = "linear",
-) -> Any:
+) -> Schedule:
     """Continue training with a new warmup: run ``schedule`` until ``at_step``,
     then warm up from ``schedule(at_step)`` to ``new_schedule(0)`` over
     ``warmup_steps``, then follow ``new_schedule``.
