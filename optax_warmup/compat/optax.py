@@ -1,5 +1,14 @@
 """Drop-in replacements for optax's schedules, with optax's exact signatures.
 
+This module is the documented home of the 13 drop-ins (``import
+optax_warmup.compat.optax as ox``). They keep optax's conventions (a warmup's
+first update gets ``init_value``; ``decay_steps`` includes the warmup...), so
+they sit apart from the library's own schedules, whose near-homonyms differ:
+``cosine_decay_schedule`` / :func:`optax_warmup.cosine_decay`,
+``join_schedules`` / :func:`optax_warmup.join`, ``cosine_onecycle_schedule`` /
+:func:`optax_warmup.one_cycle`. The top-level names (``ow.cosine_decay_schedule``...)
+are aliases kept for compatibility.
+
 Each function takes the same parameters (names, order, defaults) as its optax
 0.2.8 namesake and returns the same values wherever optax's value is sensible,
 but is built on the phase engine: every hyperparameter may be traced
@@ -33,6 +42,7 @@ from optax_warmup.schedules import composites as _composites
 from optax_warmup.schedules import decays as _decays
 from optax_warmup.schedules import join as _join
 from optax_warmup.schedules import warmup as _warmup
+from optax_warmup.schedules.base import Schedule
 
 BoundariesAndScales = Mapping[int, ArrayLike] | tuple[ArrayLike, ArrayLike] | None
 
@@ -82,6 +92,10 @@ def polynomial_schedule(
 ) -> _engine.PhaseSchedule:
     """optax's ``polynomial_schedule``: polynomial transition from init to end value.
 
+    Follows optax's convention (this module is the home of the optax drop-ins, also re-exported
+    at the top level); the native equivalent is :func:`optax_warmup.polynomial_decay` (or
+    ``decay_schedule`` with ``shape=shapes.polynomial(power)``).
+
     With ``c = clip(count - B, 0, T)``: ``(init - end) * (1 - c / T)**power + end``.
 
     Differences from optax: ``transition_steps = 0`` is a transition already
@@ -119,6 +133,10 @@ def linear_schedule(
     transition_begin: ArrayLike = 0,
 ) -> _engine.PhaseSchedule:
     """optax's ``linear_schedule``: linear transition from init to end value.
+
+    Follows optax's convention (this module is the home of the optax drop-ins, also re-exported
+    at the top level); the native equivalent is :func:`optax_warmup.linear_decay` (falling) or
+    :func:`optax_warmup.warmup_schedule` (rising).
 
     ``init + (end - init) * clip(count - B, 0, T) / T``.
 
@@ -180,6 +198,10 @@ def piecewise_constant_schedule(
 ) -> _engine.PhaseSchedule:
     """optax's ``piecewise_constant_schedule``: ``init`` times every scale already reached.
 
+    Follows optax's convention (this module is the home of the optax drop-ins, also re-exported
+    at the top level); the native equivalent is :func:`optax_warmup.piecewise_constant` (values,
+    not scales).
+
     ``value(c) = init * prod(s_i for b_i <= c)``.
 
     Besides optax's ``{step: scale}`` dict, ``boundaries_and_scales`` may be a
@@ -214,6 +236,10 @@ def piecewise_interpolate_schedule(
     interpolate_type: str, init_value: ArrayLike, boundaries_and_scales: BoundariesAndScales = None
 ) -> _engine.PhaseSchedule:
     """optax's ``piecewise_interpolate_schedule``: interpolate between cumulatively scaled values.
+
+    Follows optax's convention (this module is the home of the optax drop-ins, also re-exported
+    at the top level); the native equivalent is :func:`optax_warmup.join` of
+    :func:`optax_warmup.linear_decay` pieces.
 
     With ``v_0 = init``, ``v_i = v_{i-1} * s_i`` and ``b_0 = 0``: from ``v_i``
     at ``b_i`` to ``v_{i+1}`` at ``b_{i+1}``, linearly or along a half cosine
@@ -288,6 +314,10 @@ def exponential_decay(
 ) -> _engine.PhaseSchedule:
     """optax's ``exponential_decay``: ``init * decay_rate**((count - B) / T)`` from count ``B``.
 
+    Follows optax's convention (this module is the home of the optax drop-ins, also re-exported
+    at the top level); the native equivalent is :func:`optax_warmup.decay_schedule` with
+    ``shape="exponential"`` (a geometric decay to a set end value over a set length).
+
     With ``staircase`` the exponent is floored; ``end_value`` is a lower bound
     when ``decay_rate < 1`` and an upper bound otherwise (also applied to the
     held ``init_value`` before ``B``, as in optax). ``decay_rate`` and
@@ -331,6 +361,9 @@ def cosine_decay_schedule(
     exponent: ArrayLike = 1.0,
 ) -> _engine.PhaseSchedule:
     """optax's ``cosine_decay_schedule``: cosine decay from ``init_value`` to ``alpha * init``.
+
+    Follows optax's convention (this module is the home of the optax drop-ins, also re-exported
+    at the top level); the native equivalent is :func:`optax_warmup.cosine_decay`.
 
     ``init * ((1 - alpha) * ((1 + cos(pi c / D)) / 2)**exponent + alpha)``,
     ``c = min(count, D)``.
@@ -410,6 +443,10 @@ def linear_onecycle_schedule(
 ) -> _engine.PhaseSchedule:
     """optax's ``linear_onecycle_schedule``: three linear phases.
 
+    Follows optax's convention (this module is the home of the optax drop-ins, also re-exported
+    at the top level); the native equivalent is :func:`optax_warmup.one_cycle` with
+    ``anneal="linear"`` (torch's conventions).
+
     With ``T = transition_steps``, ``init = peak / div_factor``: from ``init``
     at 0 to ``peak`` at ``int(pct_start T)``, back to ``init`` at
     ``int(pct_final T)``, down to ``init / final_div_factor`` at ``T``, held after.
@@ -461,6 +498,10 @@ def cosine_onecycle_schedule(
 ) -> _engine.PhaseSchedule:
     """optax's ``cosine_onecycle_schedule``: a half-cosine up, then a half-cosine down.
 
+    Follows optax's convention (this module is the home of the optax drop-ins, also re-exported
+    at the top level); the native equivalent is :func:`optax_warmup.one_cycle` (torch's
+    conventions).
+
     With ``init = peak / div_factor``: from ``init`` at 0 to ``peak`` at
     ``int(pct_start T)``, then to ``init / final_div_factor`` at ``T``; each
     segment ``b + (a - b) (1 + cos(pi p)) / 2`` from ``a`` to ``b``.
@@ -505,6 +546,10 @@ def warmup_constant_schedule(
 ) -> _engine.PhaseSchedule:
     """optax's ``warmup_constant_schedule``: linear warmup, then ``peak_value`` forever.
 
+    Follows optax's convention (this module is the home of the optax drop-ins, also re-exported
+    at the top level); the native equivalent is :func:`optax_warmup.warmup_schedule` (no wasted
+    first update).
+
     ``init + (peak - init) * min(count, W) / W``.
 
     The first update gets ``init_value`` (exactly 0 with ``init_value=0``),
@@ -544,6 +589,10 @@ def warmup_cosine_decay_schedule(
     exponent: ArrayLike = 1.0,
 ) -> _engine.PhaseSchedule:
     """optax's ``warmup_cosine_decay_schedule``: linear warmup, then cosine decay.
+
+    Follows optax's convention (this module is the home of the optax drop-ins, also re-exported
+    at the top level); the native equivalent is :func:`optax_warmup.warmup_decay_schedule` (no
+    wasted first update; ``total_steps`` includes the warmup).
 
     ``init + (peak - init) c / W`` for ``c < W``; then
     ``end + (peak - end) ((1 + cos(pi (c - W) / (D - W))) / 2)**exponent``
@@ -603,6 +652,10 @@ def warmup_exponential_decay_schedule(
     end_value: ArrayLike | None = None,
 ) -> _engine.PhaseSchedule:
     """optax's ``warmup_exponential_decay_schedule``: linear warmup, then exponential decay.
+
+    Follows optax's convention (this module is the home of the optax drop-ins, also re-exported
+    at the top level); the native equivalent is :func:`optax_warmup.warmup_decay_schedule` with
+    ``decay_shape="exponential"``.
 
     ``init + (peak - init) c / W`` for ``c < W``, then
     :func:`exponential_decay` of ``peak_value`` at ``c - W``.
@@ -678,6 +731,10 @@ def sgdr_schedule(
 ) -> _engine.PhaseSchedule:
     """optax's ``sgdr_schedule``: warm restarts, one :func:`warmup_cosine_decay_schedule` per cycle.
 
+    Follows optax's convention (this module is the home of the optax drop-ins, also re-exported
+    at the top level); the native equivalent is :func:`optax_warmup.cosine_restarts` (cycles in
+    O(1), length multiplier and peak decay).
+
     Cycle ``i`` lasts ``decay_steps_i`` steps and follows
     ``warmup_cosine_decay_schedule(**cosine_kwargs[i])`` on its own clock; the
     last cycle holds its end value.
@@ -749,8 +806,11 @@ def sgdr_schedule(
 
 def join_schedules(
     schedules: Sequence[_combine.ScheduleLike], boundaries: Sequence[ArrayLike] | jax.Array
-) -> Any:
+) -> Schedule:
     """optax's ``join_schedules``: piece ``i`` runs from ``boundaries[i-1]`` on its own clock.
+
+    Follows optax's convention (this module is the home of the optax drop-ins, also re-exported
+    at the top level); the native equivalent is :func:`optax_warmup.join`.
 
     ``schedules[i](count - boundaries[i-1])`` for
     ``boundaries[i-1] <= count < boundaries[i]``. Joining the library's own

@@ -32,6 +32,7 @@ from optax_warmup.engine import validation as v
 from optax_warmup.schedules import combine as _combine
 from optax_warmup.schedules import join as _join
 from optax_warmup.schedules import warmup as _warmup
+from optax_warmup.schedules.base import Schedule
 from optax_warmup.transforms import optimizer_warmups as _optimizer_warmups
 
 
@@ -147,7 +148,7 @@ def RAdamWarmup(beta2: ArrayLike = 0.999) -> _engine.PhaseSchedule:
 
 def dampen(
     schedule: _combine.ScheduleLike, warmup: _combine.ScheduleLike, *, delay: ArrayLike = 0
-) -> Any:
+) -> Schedule:
     """A learning-rate schedule dampened by a warmup factor: ``w(k) * schedule(max(0, k - delay))``.
 
     ``delay = 0`` is pytorch_warmup's usual loop (``lr_scheduler.step()`` inside

@@ -47,6 +47,7 @@ from optax_warmup.schedules import combine as _combine
 from optax_warmup.schedules import decays as _decays
 from optax_warmup.schedules import join as _join
 from optax_warmup.schedules import noise as _noise
+from optax_warmup.schedules.base import Schedule
 
 NoiseRange = ArrayLike | Sequence[ArrayLike] | None
 
@@ -177,7 +178,7 @@ def CosineLRScheduler(
     noise_std: ArrayLike = 1.0,
     noise_seed: ArrayLike = 42,
     k_decay: ArrayLike = 1.0,
-) -> Any:
+) -> Schedule:
     """``timm.scheduler.CosineLRScheduler``: ``lr_min + (peak_i - lr_min) (1 + cos(pi p**k)) / 2``.
 
     ``p = t_curr / t_i`` is the position in cycle ``i`` (see the module docstring
@@ -230,7 +231,7 @@ def TanhLRScheduler(
     noise_pct: ArrayLike = 0.67,
     noise_std: ArrayLike = 1.0,
     noise_seed: ArrayLike = 42,
-) -> Any:
+) -> Schedule:
     """``timm.scheduler.TanhLRScheduler``:
     ``lr_min + (peak_i - lr_min) (1 - tanh(lb (1 - p) + ub p)) / 2``.
 
@@ -283,7 +284,7 @@ def PolyLRScheduler(
     noise_std: ArrayLike = 1.0,
     noise_seed: ArrayLike = 42,
     k_decay: ArrayLike = 1.0,
-) -> Any:
+) -> Schedule:
     """``timm.scheduler.PolyLRScheduler``: ``lr_min + (peak_i - lr_min) (1 - p**k)**power``.
 
     Args:
@@ -321,7 +322,7 @@ def StepLRScheduler(
     noise_pct: ArrayLike = 0.67,
     noise_std: ArrayLike = 1.0,
     noise_seed: ArrayLike = 42,
-) -> Any:
+) -> Schedule:
     """``timm.scheduler.StepLRScheduler``: ``peak * decay_rate**(t // decay_t)``.
 
     Args:
@@ -360,7 +361,7 @@ def MultiStepLRScheduler(
     noise_pct: ArrayLike = 0.67,
     noise_std: ArrayLike = 1.0,
     noise_seed: ArrayLike = 42,
-) -> Any:
+) -> Schedule:
     """``timm.scheduler.MultiStepLRScheduler``: ``peak * decay_rate**i``, ``i`` the
     number of milestones ``<= t`` (``bisect_right``).
 

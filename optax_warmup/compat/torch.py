@@ -16,7 +16,7 @@ form is periodic: past ``T_max`` the value rises again, back to ``peak_value`` a
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Literal
 
 import jax
 import jax.numpy as jnp
@@ -29,6 +29,7 @@ from optax_warmup.schedules import combine as _combine
 from optax_warmup.schedules import composites as _composites
 from optax_warmup.schedules import decays as _decays
 from optax_warmup.schedules import join as _join
+from optax_warmup.schedules.base import Schedule
 
 
 def _check_iters(name: str, value: ArrayLike) -> None:
@@ -289,7 +290,7 @@ def CosineAnnealingWarmRestarts(
 
 def SequentialLR(
     schedulers: Sequence[_combine.ScheduleLike], milestones: Sequence[ArrayLike] | jax.Array
-) -> Any:
+) -> Schedule:
     """``SequentialLR``: scheduler ``i`` from ``milestones[i-1]``, restarted at its count 0.
 
     This is :func:`optax_warmup.join` (each piece counts from its own start).

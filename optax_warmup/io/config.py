@@ -28,6 +28,8 @@ import inspect
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import jax
+import jax.numpy as jnp
 import numpy as np
 
 from optax_warmup.engine import phases as _engine
@@ -38,7 +40,10 @@ from optax_warmup.schedules import combine as _combine
 from optax_warmup.schedules import composites as _composites
 from optax_warmup.schedules import decays as _decays
 from optax_warmup.schedules import join as _join
+from optax_warmup.schedules import noise as _noise
+from optax_warmup.schedules import ramps as _ramps
 from optax_warmup.schedules import warmup as _warmup
+from optax_warmup.schedules.base import Schedule, ScheduleNode
 
 # Engine shape ids as written in a config.
 ENGINE_SHAPES: dict[str, int] = {
@@ -58,10 +63,18 @@ ENGINE_SHAPES: dict[str, int] = {
 }
 _SHAPE_NAMES = {k: name for name, k in ENGINE_SHAPES.items()}
 
-_DURATIONS = {"warmup_steps", "total_steps", "decay_steps", "cycle_steps", "at_step"}
+_DURATIONS = {
+    "warmup_steps",
+    "total_steps",
+    "decay_steps",
+    "cycle_steps",
+    "at_step",
+    "start_step",
+    "end_step",
+}
 _SHAPES = {"shape", "warmup_shape", "decay_shape"}
 _SCHEDULES = {"schedule", "new_schedule"}
-_STRINGS = {"anneal", "mode", "dtype"}
+_STRINGS = {"anneal", "mode", "dtype", "rounding", "noise_kind"}
 _BOOLS = {"three_phase", "rebase"}
 
 
@@ -69,13 +82,34 @@ def _multiply(schedules: list[Any]) -> _combine.ProductSchedule:
     return _combine.multiply(*schedules)
 
 
+def _add(schedules: list[Any]) -> _combine.SumSchedule:
+    return _combine.add(*schedules)
+
+
+def _with_noise(
+    schedule: Any,
+    key: jax.Array,
+    pct: float = 0.67,
+    std: float = 1.0,
+    noise_kind: _noise.NoiseKind = "normal",
+    start_step: int = 0,
+    end_step: int | None = None,
+) -> _noise.NoisySchedule:
+    """:func:`optax_warmup.with_noise`, its ``kind`` written ``noise_kind`` (``kind``: the node)."""
+    return _noise.with_noise(
+        schedule, key, pct=pct, std=std, kind=noise_kind, start_step=start_step, end_step=end_step
+    )
+
+
 _REGISTRY: dict[str, Callable[..., Any]] = {
+    "add": _add,
     "add_warmup": _warmup.add_warmup,
     "constant_schedule": _combine.constant_schedule,
     "cosine_decay": _decays.cosine_decay,
     "cosine_restarts": _composites.cosine_restarts,
     "cyclic": _composites.cyclic,
     "decay_schedule": _decays.decay_schedule,
+    "integer_ramp": _ramps.integer_ramp,
     "inverse_sqrt_decay": _decays.inverse_sqrt_decay,
     "join": _join.join,
     "linear_decay": _decays.linear_decay,
@@ -86,11 +120,13 @@ _REGISTRY: dict[str, Callable[..., Any]] = {
     "piecewise_constant": _decays.piecewise_constant,
     "polynomial_decay": _decays.polynomial_decay,
     "rewarmup": _composites.rewarmup,
+    "shift": _combine.shift,
     "tanh_decay": _decays.tanh_decay,
     "warmup_decay_schedule": _composites.warmup_decay_schedule,
     "warmup_factor": _warmup.warmup_factor,
     "warmup_schedule": _warmup.warmup_schedule,
     "warmup_stable_decay": _composites.warmup_stable_decay,
+    "with_noise": _with_noise,
 }
 _ALIASES = {"wsd": "warmup_stable_decay", "constant": "constant_schedule"}
 
@@ -120,7 +156,7 @@ def from_config(
     batch_size: float | None = None,
     tokens_per_step: float | None = None,
     seq_len: float | None = None,
-) -> Any:
+) -> Schedule:
     """Build a schedule from a plain dict (as read from JSON or YAML) or a spec string.
 
     Args:
@@ -214,6 +250,26 @@ def _shape(x: Any, name: str) -> _shapes.ShapeLike:
     )
 
 
+def _key(x: Any, name: str) -> jax.Array:
+    """A PRNG key: a seed, ``{"data": [...], "impl": ...}`` (typed key) or ``{"data": [...]}``."""
+    if isinstance(x, int) and not isinstance(x, bool):
+        return jax.random.key(x)
+    if isinstance(x, Mapping) and isinstance(x.get("data"), list | tuple):
+        data = jnp.asarray(np.asarray(x["data"], np.uint32))
+        impl = x.get("impl")
+        return data if impl is None else jax.random.wrap_key_data(data, impl=impl)
+    raise ValueError(
+        f"{name} must be a seed (an integer) or {{'data': [...], 'impl': ...}}, got {x!r}."
+    )
+
+
+def _key_config(key: jax.Array, name: str) -> dict[str, Any]:
+    if jax.dtypes.issubdtype(key.dtype, jax.dtypes.prng_key):
+        data = _concrete(jax.random.key_data(key), name)
+        return {"data": [int(x) for x in data.reshape(-1)], "impl": str(jax.random.key_impl(key))}
+    return {"data": [int(x) for x in _concrete(key, name).reshape(-1)]}
+
+
 def _argument(key: str, x: Any, ctx: _units.UnitContext, name: str) -> Any:
     if key in _DURATIONS:
         return None if x is None else _duration(x, ctx, name)
@@ -233,6 +289,8 @@ def _argument(key: str, x: Any, ctx: _units.UnitContext, name: str) -> Any:
         if not isinstance(x, str):
             raise ValueError(f"{name} must be a string, got {x!r}.")
         return x
+    if key == "key":
+        return _key(x, name)
     if key in _BOOLS:
         if not isinstance(x, bool):
             raise ValueError(f"{name} must be true or false, got {x!r}.")
@@ -358,13 +416,15 @@ def _build_phases(node: Mapping[str, Any], ctx: _units.UnitContext, path: str) -
         raise ValueError(f"{path}: {e}") from None
 
 
-def to_config(schedule: Any) -> dict[str, Any]:
+def to_config(schedule: Schedule) -> dict[str, Any]:
     """A plain dict (JSON/YAML-serialisable) that :func:`from_config` turns back into ``schedule``.
 
     A :class:`PhaseSchedule` becomes its phases (``{"kind": "phases", ...}``),
     whichever function built it, so ``from_config(to_config(s))`` equals ``s``
-    at every count; products and generic joins become ``multiply`` and
-    ``join`` nodes.
+    at every count; every other library schedule type becomes its own node:
+    ``multiply``, ``add``, ``join``, ``shift``, ``with_noise`` (its key as
+    ``{"data": [...], "impl": ...}``; the noise's ``kind`` written
+    ``noise_kind``) and ``integer_ramp``.
 
     Args:
       schedule: a library schedule with concrete (not traced, not batched) values.
@@ -373,9 +433,10 @@ def to_config(schedule: Any) -> dict[str, Any]:
       The config dict.
 
     Raises:
-      ValueError: for a Python function (``FunctionSchedule``, a plain
-        callable) or a custom shape function, which cannot be serialised, and
-        for traced or batched schedules.
+      ValueError: for a Python function (a ``FunctionSchedule`` or a plain
+        callable: the one schedule type it cannot write) or a custom shape
+        function, which cannot be serialised, and for traced or batched
+        schedules.
 
     Example:
       >>> import optax_warmup as ow
@@ -390,25 +451,69 @@ def to_config(schedule: Any) -> dict[str, Any]:
 def _to_config(s: Any, path: str) -> dict[str, Any]:
     if isinstance(s, _engine.PhaseSchedule):
         return _phases_config(s, path)
-    if isinstance(s, _combine.ProductSchedule):
-        parts = [_to_config(f, f"{path}.schedules[{i}]") for i, f in enumerate(s.factors)]
-        return {"kind": "multiply", "schedules": parts}
-    if isinstance(s, _combine.JoinedSchedule):
-        b = _concrete(s.boundaries, f"{path}.boundaries")
-        parts = [_to_config(p, f"{path}.schedules[{i}]") for i, p in enumerate(s.pieces)]
-        return {
-            "kind": "join",
-            "schedules": parts,
-            "boundaries": [int(x) for x in b.reshape(-1)],
-            "rebase": bool(s.rebase),
-        }
+    if isinstance(s, ScheduleNode) and s.config_kind:
+        return {"kind": s.config_kind, **_NODE_WRITERS[type(s)](s, path)}
     if isinstance(s, _combine.FunctionSchedule) or callable(s):
         fn = getattr(s, "fn", s)
         raise ValueError(
-            f"{path} is a Python function ({getattr(fn, '__name__', type(fn).__name__)}), which "
-            "cannot be serialised; build it from library schedules instead."
+            f"{path} is a Python function ({getattr(fn, '__name__', type(fn).__name__)}), "
+            "which cannot be serialised (a FunctionSchedule, the one schedule type "
+            "to_config cannot write); build it from library schedules instead."
         )
     raise ValueError(f"{path} is not a schedule: {type(s).__name__}.")
+
+
+def _parts(parts: tuple[Any, ...], path: str) -> list[dict[str, Any]]:
+    return [_to_config(p, f"{path}.schedules[{i}]") for i, p in enumerate(parts)]
+
+
+def _int(x: Any, name: str) -> int:
+    return int(_concrete(x, name))
+
+
+def _joined_config(s: _combine.JoinedSchedule, path: str) -> dict[str, Any]:
+    b = _concrete(s.boundaries, f"{path}.boundaries")
+    return {
+        "schedules": _parts(s.pieces, path),
+        "boundaries": [int(x) for x in b.reshape(-1)],
+        "rebase": bool(s.rebase),
+    }
+
+
+def _noisy_config(s: _noise.NoisySchedule, path: str) -> dict[str, Any]:
+    return {
+        "schedule": _to_config(s.schedule, f"{path}.schedule"),
+        "key": _key_config(s.key, f"{path}.key"),
+        "pct": shortest_float(_concrete(s.pct, f"{path}.pct"), np.float32),
+        "std": shortest_float(_concrete(s.std, f"{path}.std"), np.float32),
+        "noise_kind": s.kind,
+        "start_step": _int(s.start_step, f"{path}.start_step"),
+        "end_step": None if s.end_step is None else _int(s.end_step, f"{path}.end_step"),
+    }
+
+
+def _ramp_config(s: _ramps.IntegerRamp, path: str) -> dict[str, Any]:
+    return {
+        "schedule": _to_config(s.schedule, f"{path}.schedule"),
+        "multiple": _int(s.multiple, f"{path}.multiple"),
+        "minimum": _int(s.minimum, f"{path}.minimum"),
+        "maximum": _int(s.maximum, f"{path}.maximum"),
+        "rounding": s.rounding,
+    }
+
+
+# One writer per config node; from_config reads each back through _REGISTRY.
+_NODE_WRITERS: dict[type, Callable[[Any, str], dict[str, Any]]] = {
+    _combine.ProductSchedule: lambda s, path: {"schedules": _parts(s.factors, path)},
+    _combine.SumSchedule: lambda s, path: {"schedules": _parts(s.terms, path)},
+    _combine.JoinedSchedule: _joined_config,
+    _combine.ShiftedSchedule: lambda s, path: {
+        "schedule": _to_config(s.schedule, f"{path}.schedule"),
+        "steps": _int(s.steps, f"{path}.steps"),
+    },
+    _noise.NoisySchedule: _noisy_config,
+    _ramps.IntegerRamp: _ramp_config,
+}
 
 
 def _concrete(x: Any, name: str) -> np.ndarray:

@@ -12,6 +12,7 @@ from optax_warmup.engine import shapes as _shapes
 from optax_warmup.engine import validation as v
 from optax_warmup.schedules import combine as _combine
 from optax_warmup.schedules import join as _join
+from optax_warmup.schedules.base import Schedule
 
 WarmupMode = Literal["prefix", "continuous", "multiply"]
 WARMUP_MODES = ("prefix", "continuous", "multiply")
@@ -113,7 +114,7 @@ def add_warmup(
     mode: WarmupMode = "prefix",
     shape: _shapes.ShapeLike = "linear",
     init_value: ArrayLike | None = None,
-) -> Any:
+) -> Schedule:
     """Put a warmup in front of any schedule, in one of the field's three conventions.
 
     - ``"prefix"``: warm up to ``schedule(0)`` over ``W`` steps, then run
