@@ -64,6 +64,20 @@ def test_no_module_reaches_into_another_modules_private_names() -> None:
     assert offenders == []
 
 
+LAYERS = ("engine", "schedules", "transforms", "tuning", "io", "compat")
+
+
+def test_each_layer_imports_only_from_the_layers_before_it() -> None:
+    # The README's "Architecture" section.
+    offenders = []
+    for i, layer in enumerate(LAYERS):
+        for path, text in sources(PACKAGE / layer):
+            for m in re.finditer(r"^\s*(?:from|import) optax_warmup\.(\w+)", text, re.M):
+                if m.group(1) in LAYERS and LAYERS.index(m.group(1)) > i:
+                    offenders.append(f"{path.relative_to(PACKAGE)} imports {m.group(1)}")
+    assert offenders == []
+
+
 def test_typed_constructors_fill_the_engine_slots_by_name() -> None:
     assert build.exp_rate(0.5, 10.0, staircase=1.0, clamp=1.0).params == (0.5, 10.0, 1.0, 1.0)
     assert build.inverse_sqrt(4.0, exponent=1.0, staircase_steps=2.0).params == (4.0, 1.0, 2.0, 0)
