@@ -354,48 +354,9 @@ def _build_phases(node: Mapping[str, Any], ctx: _units.UnitContext, path: str) -
         raise ValueError(f"{path}.phases must be a non-empty list of phases, got {phases!r}.")
     cols: dict[str, list[Any]] = {k: [] for k in _PHASE_KEYS}
     for i, ph in enumerate(phases):
-        name = f"{path}.phases[{i}]"
-        if not isinstance(ph, Mapping):
-            raise ValueError(f"{name} must be a dict, got {ph!r}.")
-        unknown = sorted(set(ph) - set(_PHASE_KEYS))
-        if unknown:
-            raise ValueError(f"{name}: unknown key {unknown[0]!r}; phases take {_PHASE_KEYS}.")
-        for k in ("span", "shape", "start", "end"):
-            if k not in ph:
-                raise ValueError(f"{name} needs {k!r}.")
-        span = _duration(ph["span"], ctx, f"{name}.span")
-        shape = ph["shape"]
-        if shape not in ENGINE_SHAPES:
-            raise ValueError(f"{name}.shape must be one of {sorted(ENGINE_SHAPES)}, got {shape!r}.")
-        params = _number(ph.get("params", [1.0]), f"{name}.params")
-        if not isinstance(params, list) or not 0 < len(params) <= _shapes.NUM_PARAMS:
-            raise ValueError(f"{name}.params must be a list of 1 to 4 numbers, got {params!r}.")
-        scale = _number(ph.get("scale", [0.0, 0.0]), f"{name}.scale")
-        if not isinstance(scale, list) or len(scale) != 2:
-            raise ValueError(f"{name}.scale must be [start, end], got {scale!r}.")
-        cols["span"].append(span)
-        cols["shape"].append(ENGINE_SHAPES[shape])
-        cols["start"].append(_number(ph["start"], f"{name}.start"))
-        cols["end"].append(_number(ph["end"], f"{name}.end"))
-        cols["params"].append(params + [0.0] * (_shapes.NUM_PARAMS - len(params)))
-        cols["length"].append(_number(ph.get("length", span), f"{name}.length"))
-        cols["offset"].append(_number(ph.get("offset", 0.0), f"{name}.offset"))
-        cols["scale"].append(scale)
-    cycles = node.get("cycles")
-    cyc: dict[str, Any] = {}
-    if cycles is not None:
-        if not isinstance(cycles, Mapping) or "start" not in cycles:
-            raise ValueError(f"{path}.cycles must be a dict with 'start', got {cycles!r}.")
-        extra = sorted(set(cycles) - {"start", "num_cycles", "mul", "decay"})
-        if extra:
-            raise ValueError(f"{path}.cycles: unknown key {extra[0]!r}.")
-        n = cycles.get("num_cycles")
-        cyc = {
-            "cycle_start": cycles["start"],
-            "num_cycles": None if n is None else _duration(n, ctx, f"{path}.cycles.num_cycles"),
-            "cycle_mul": _number(cycles.get("mul", 1.0), f"{path}.cycles.mul"),
-            "cycle_decay": _number(cycles.get("decay", 1.0), f"{path}.cycles.decay"),
-        }
+        for k, x in _read_phase(ph, ctx, f"{path}.phases[{i}]").items():
+            cols[k].append(x)
+    cyc = _read_cycles(node.get("cycles"), ctx, path)
     dtype = node.get("dtype")
     if dtype is not None and not isinstance(dtype, str):
         raise ValueError(f"{path}.dtype must be a dtype name such as 'float32', got {dtype!r}.")
@@ -414,6 +375,56 @@ def _build_phases(node: Mapping[str, Any], ctx: _units.UnitContext, path: str) -
         )
     except (ValueError, TypeError) as e:
         raise ValueError(f"{path}: {e}") from None
+
+
+def _read_phase(ph: Any, ctx: _units.UnitContext, name: str) -> dict[str, Any]:
+    """One phase of a ``phases`` node, as the engine's columns."""
+    if not isinstance(ph, Mapping):
+        raise ValueError(f"{name} must be a dict, got {ph!r}.")
+    unknown = sorted(set(ph) - set(_PHASE_KEYS))
+    if unknown:
+        raise ValueError(f"{name}: unknown key {unknown[0]!r}; phases take {_PHASE_KEYS}.")
+    for k in ("span", "shape", "start", "end"):
+        if k not in ph:
+            raise ValueError(f"{name} needs {k!r}.")
+    span = _duration(ph["span"], ctx, f"{name}.span")
+    shape = ph["shape"]
+    if shape not in ENGINE_SHAPES:
+        raise ValueError(f"{name}.shape must be one of {sorted(ENGINE_SHAPES)}, got {shape!r}.")
+    params = _number(ph.get("params", [1.0]), f"{name}.params")
+    if not isinstance(params, list) or not 0 < len(params) <= _shapes.NUM_PARAMS:
+        raise ValueError(f"{name}.params must be a list of 1 to 4 numbers, got {params!r}.")
+    scale = _number(ph.get("scale", [0.0, 0.0]), f"{name}.scale")
+    if not isinstance(scale, list) or len(scale) != 2:
+        raise ValueError(f"{name}.scale must be [start, end], got {scale!r}.")
+    return {
+        "span": span,
+        "shape": ENGINE_SHAPES[shape],
+        "start": _number(ph["start"], f"{name}.start"),
+        "end": _number(ph["end"], f"{name}.end"),
+        "params": params + [0.0] * (_shapes.NUM_PARAMS - len(params)),
+        "length": _number(ph.get("length", span), f"{name}.length"),
+        "offset": _number(ph.get("offset", 0.0), f"{name}.offset"),
+        "scale": scale,
+    }
+
+
+def _read_cycles(cycles: Any, ctx: _units.UnitContext, path: str) -> dict[str, Any]:
+    """The ``cycles`` entry of a ``phases`` node, as the engine's cycle arguments."""
+    if cycles is None:
+        return {}
+    if not isinstance(cycles, Mapping) or "start" not in cycles:
+        raise ValueError(f"{path}.cycles must be a dict with 'start', got {cycles!r}.")
+    extra = sorted(set(cycles) - {"start", "num_cycles", "mul", "decay"})
+    if extra:
+        raise ValueError(f"{path}.cycles: unknown key {extra[0]!r}.")
+    n = cycles.get("num_cycles")
+    return {
+        "cycle_start": cycles["start"],
+        "num_cycles": None if n is None else _duration(n, ctx, f"{path}.cycles.num_cycles"),
+        "cycle_mul": _number(cycles.get("mul", 1.0), f"{path}.cycles.mul"),
+        "cycle_decay": _number(cycles.get("decay", 1.0), f"{path}.cycles.decay"),
+    }
 
 
 def to_config(schedule: Schedule) -> dict[str, Any]:
