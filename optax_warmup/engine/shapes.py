@@ -8,7 +8,10 @@ The same name can mean a different curve for a warmup and for a decay, as the
 field uses them: a polynomial warmup is ``p**power`` while a polynomial decay
 is ``1 - (1 - p)**power`` (optax and Hugging Face); a 1-sqrt cooldown falls as
 ``1 - sqrt(p)`` while a 1-sqrt warmup rises as ``1 - sqrt(1 - p)`` (Hugging
-Face ``get_wsd_schedule``).
+Face ``get_wsd_schedule``). Which curve a phase takes depends on its role,
+never on the direction of its values: the warmup of a schedule (or of a spec
+chain) takes the warmup curve, every other phase the decay curve (see
+:mod:`optax_warmup.engine.build`).
 """
 
 from __future__ import annotations

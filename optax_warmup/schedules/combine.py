@@ -66,6 +66,8 @@ def as_schedule(schedule: ScheduleLike, name: str = "schedule") -> Schedule:
     """A library schedule for ``schedule``: numbers become constants, functions are wrapped."""
     if isinstance(schedule, _engine.PhaseSchedule | ScheduleNode):
         return schedule
+    if dataclasses.is_dataclass(schedule) and callable(schedule):
+        return schedule  # a schedule pytree defined elsewhere (subclass ScheduleNode instead)
     if callable(schedule):
         return FunctionSchedule(schedule)
     try:
