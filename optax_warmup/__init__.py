@@ -69,6 +69,12 @@ from optax_warmup.schedules.durations import (
     steps_from_epochs,
     steps_from_fraction,
 )
+from optax_warmup.schedules.horizon import (
+    branch_cooldown,
+    delay,
+    extend,
+    stretch,
+)
 from optax_warmup.schedules.join import join
 from optax_warmup.schedules.noise import (
     NoisySchedule,
@@ -163,6 +169,10 @@ __all__ = [
     "steps_from_epochs",
     "steps_from_fraction",
     "join",
+    "branch_cooldown",
+    "delay",
+    "extend",
+    "stretch",
     "add_warmup",
     "warmup_factor",
     "warmup_schedule",
