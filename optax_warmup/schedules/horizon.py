@@ -17,8 +17,10 @@ boundary), shape parameters that are durations in steps (the time constant of
 ``exp_approach``, the ``tau`` and staircase of ``inv_sqrt``, the steps per
 rate of ``exp_rate``) are multiplied by ``r``, and the time a phase had run
 before the pivot is carried over as ``r`` times as many steps of its new
-length, so the value is continuous at the pivot. A whole phase keeps its
-offset (the one step a warmup adds so that its first update is not wasted):
+length, so the value is continuous at the pivot. :func:`extend` is an exact
+time warp: ``new(c) = old(P + (c - P) / r)`` (with the phase's offset, the
+one step a warmup adds so that its first update is not wasted, scaled too).
+:func:`stretch` keeps each whole phase's offset instead, so that
 ``stretch(warmup_schedule(p, W), r)`` is ``warmup_schedule(p, round(W r))``.
 """
 
@@ -49,8 +51,14 @@ def _phase_schedule(schedule: Any, fn: str) -> _engine.PhaseSchedule:
     return schedule
 
 
-def _retime(s: _engine.PhaseSchedule, pivot: ArrayLike, ratio: ArrayLike) -> _engine.PhaseSchedule:
+def _retime(
+    s: _engine.PhaseSchedule, pivot: ArrayLike, ratio: ArrayLike, *, keep_offsets: bool
+) -> _engine.PhaseSchedule:
     """Warp time past ``pivot`` by ``ratio`` (see the module docstring).
+
+    ``keep_offsets``: whole phases past the pivot keep their offsets (as
+    :func:`stretch` does); otherwise offsets are time too and scale by
+    ``ratio`` (an exact time warp, as :func:`extend` does).
 
     Every phase is split at the pivot into the part before it (unchanged) and
     the part after it (warped), so the structure does not depend on where the
@@ -82,7 +90,8 @@ def _retime(s: _engine.PhaseSchedule, pivot: ArrayLike, ratio: ArrayLike) -> _en
     offsets = xp.asarray(s.offsets).astype(fdt)
     split = done > 0
     b_len = xp.maximum(lengths * r + err, 0)
-    b_off = xp.where(split, (done.astype(fdt) + offsets) * r, offsets)
+    warped_off = (done.astype(fdt) + offsets) * r
+    b_off = xp.where(split, warped_off, offsets) if keep_offsets else warped_off
     mask = np.asarray([_shapes.TIME_PARAMS.get(k, (False,) * _shapes.NUM_PARAMS) for k in s.kinds])
     params = xp.asarray(s.params).astype(fdt)
     b_params = xp.where(mask, params * r, params)
@@ -91,8 +100,11 @@ def _retime(s: _engine.PhaseSchedule, pivot: ArrayLike, ratio: ArrayLike) -> _en
         return xp.stack([a, b], axis=1).reshape((-1, *a.shape[1:]))
 
     keep = np.ones(2 * s.num_phases, bool)
-    if concrete:
-        keep[0::2] = np.asarray(done) > 0
+    if concrete:  # drop the empty parts: before the pivot, or after it
+        done_np, spans_np = np.asarray(done), np.asarray(spans)
+        keep[0::2] = done_np > 0
+        keep[1::2] = (done_np < spans_np) | (spans_np == 0)
+        keep[-1] = True
     kinds = tuple(k for k in s.kinds for _ in range(2))
     cycle_start = s.cycle_start
     if cycle_start is not None:
@@ -165,11 +177,11 @@ def stretch(schedule: Any, ratio: ArrayLike, *, warmup: bool = True) -> _engine.
     s = _phase_schedule(schedule, "stretch")
     r = _check_ratio("ratio", ratio)
     if warmup:
-        return _retime(s, 0, r)
+        return _retime(s, 0, r, keep_offsets=True)
     if s.cycle_start == 0:
         raise ValueError("stretch(warmup=False) needs a warmup before the cycles start.")
     w = _warmup_end(s)
-    return _retime(s, w if v.concrete_value(w) is None else int(w), r)
+    return _retime(s, w if v.concrete_value(w) is None else int(w), r, keep_offsets=True)
 
 
 def extend(schedule: Any, new_total: ArrayLike, *, at: ArrayLike) -> _engine.PhaseSchedule:
@@ -228,7 +240,7 @@ def extend(schedule: Any, new_total: ArrayLike, *, at: ArrayLike) -> _engine.Pha
         a = int(a_c)
     else:
         r = (n - a).astype(fdt) / jnp.maximum(total - a, 1).astype(fdt)
-    return _retime(s, a, r)
+    return _retime(s, a, r, keep_offsets=False)
 
 
 def branch_cooldown(
