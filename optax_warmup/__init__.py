@@ -81,16 +81,32 @@ from optax_warmup.schedules.noise import (
     with_noise,
 )
 from optax_warmup.schedules.ramps import (
+    DataRamp,
     IntegerRamp,
+    RampStages,
     batch_size_ramp,
+    data_batch_ramp,
     integer_ramp,
+    lr_scale,
+    ramp_schedule_stages,
     ramp_stages,
+    rampup_batch_size,
     sequence_length_ramp,
 )
 from optax_warmup.schedules.warmup import (
     add_warmup,
     warmup_factor,
     warmup_schedule,
+)
+from optax_warmup.transforms.clock import (
+    ClockedSchedule,
+    DataClockState,
+    ScaleByClockState,
+    WithClockState,
+    by_examples,
+    by_tokens,
+    scale_by_clock,
+    with_clock,
 )
 from optax_warmup.transforms.gi_adam import (
     gi_adam,
@@ -217,6 +233,20 @@ __all__ = [
     "integer_ramp",
     "ramp_stages",
     "sequence_length_ramp",
+    "DataRamp",
+    "RampStages",
+    "data_batch_ramp",
+    "lr_scale",
+    "ramp_schedule_stages",
+    "rampup_batch_size",
+    "ClockedSchedule",
+    "DataClockState",
+    "ScaleByClockState",
+    "WithClockState",
+    "by_examples",
+    "by_tokens",
+    "scale_by_clock",
+    "with_clock",
     "schedule_free",
     "schedule_free_adamw",
     "schedule_free_sgd",
