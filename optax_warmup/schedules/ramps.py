@@ -10,6 +10,7 @@ at least knows what to expect.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from typing import Any, Literal
 
 import jax
@@ -345,7 +346,7 @@ def data_batch_ramp(
     sizes = [_whole(f"stages size at {t!r}", s, low=1) for t, s in items]
     if thr[0] != 0:
         raise ValueError(f"the first stage must start at 0 {clock}, got {thr[0]}.")
-    if any(b <= a for a, b in zip(thr, thr[1:], strict=False)):
+    if any(b <= a for a, b in itertools.pairwise(thr)):
         raise ValueError(f"stage thresholds must increase, got {thr}.")
     return DataRamp(tuple(thr), tuple(sizes), _whole("seq_len", seq_len, low=1), clock)
 
