@@ -244,3 +244,52 @@ def test_errors() -> None:
         ow.by_tokens(ow.cosine_restarts(1.0, 10), 4)
     with pytest.raises(ValueError, match="reference_size"):
         ow.scale_by_clock(s, lr_scaling="sqrt")
+
+
+DONE_WHEN = (
+    "linear(2Btok) > cosine(to=0.1x) @ peak=3e-4 total=300Btok "
+    "batch=0.5Mtok batch_final=4Mtok batch_ramp=50Btok"
+)
+
+
+def test_spec_with_a_batch_ramp_is_exact_per_step() -> None:
+    from optax_warmup.io import spec
+
+    compiled = spec.compile_spec(DONE_WHEN)
+    sim = megatron_sizes(500_000, 4_000_000, 500_000, 50_000_000_000, 100_000)
+    tokens = np.asarray([c for c, _ in sim], np.float64)
+    total = int(np.argmax(tokens >= 300e9))
+    assert compiled.total_steps == total
+    assert compiled.batch_ramp.sizes == tuple(range(500_000, 4_000_001, 500_000))
+    got = values(compiled.schedule, total + 10)
+    t = tokens[: total + 10]
+    p = np.clip((t - 2e9) / 298e9, 0, 1)
+    # The spec's warmup wastes no update: count c gets peak (c + 1) / D, c in tokens.
+    want = np.where(
+        t < 2e9, 3e-4 * (t + 1) / 2e9, 3e-4 * (0.1 + 0.9 * 0.5 * (1 + np.cos(np.pi * p)))
+    )
+    np.testing.assert_allclose(got, want, rtol=3e-6, atol=1e-12)
+    assert int(np.argmax(got)) == int(np.argmax(t >= 2e9 - 1))
+
+
+def test_cli_show_under_a_batch_ramp(capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from optax_warmup.io import cli
+
+    assert cli.main(["show", DONE_WHEN, "--json", "--no-plot"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    sim = megatron_sizes(500_000, 4_000_000, 500_000, 50_000_000_000, 100_000)
+    tokens = np.asarray([c for c, _ in sim])
+    assert data["steps"] == int(np.argmax(tokens >= 300 * 10**9))
+    assert data["warmup_steps"] == int(np.argmax(tokens >= 2 * 10**9 - 1))
+    assert data["peak"] == pytest.approx(3e-4)
+
+
+def test_spec_ramp_errors() -> None:
+    with pytest.raises(ow.SpecError, match="no fixed amount of data"):
+        ow.parse_spec("linear(2000) > cosine @ total=10Btok batch=1Mtok batch_ramp=1Btok")
+    with pytest.raises(ow.SpecError, match="needs batch="):
+        ow.parse_spec("linear(2Btok) > cosine @ total=10Btok batch_final=1Mtok")
+    with pytest.raises(ow.SpecError, match="whole number"):
+        ow.parse_spec("linear(2Btok) > cosine @ total=10Btok batch=1Mtok seq_len=3")
