@@ -114,9 +114,12 @@ from optax_warmup.transforms.gi_adam import (
     scale_by_gi_adam,
 )
 from optax_warmup.transforms.groups import (
+    LayerDecay,
     ScaleByGroupState,
     group_labels,
     group_optimizer,
+    layer_decay,
+    layer_id_from_path,
     parameter_paths,
     scale_by_group,
 )
@@ -228,6 +231,9 @@ __all__ = [
     "group_optimizer",
     "parameter_paths",
     "scale_by_group",
+    "LayerDecay",
+    "layer_decay",
+    "layer_id_from_path",
     "IntegerRamp",
     "batch_size_ramp",
     "integer_ramp",
