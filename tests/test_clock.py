@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import flax.serialization
 import jax
 import jax.numpy as jnp
@@ -130,7 +132,7 @@ def test_lr_scaling_by_stage() -> None:
     np.testing.assert_allclose(values(lin, 60), b / 256, rtol=1e-7)
 
 
-def _train(tx, grads, state, params, sizes, seq_len):
+def _train(tx: Any, grads: Any, state: Any, params: Any, sizes: Any, seq_len: Any) -> Any:
     @jax.jit
     def step(params, state, g, b):
         u, state = tx.update(g, state, params, batch_size=b, seq_len=seq_len)
@@ -160,7 +162,7 @@ def test_transform_clock_matches_the_ramp_schedule_and_resumes_bit_identically()
     # Resume mid-ramp from a serialised checkpoint: bit-identical.
     half, h_state = _train(tx, grads[:13], tx.init(params0), params0, sizes[:13], 5)
     blob = flax.serialization.to_bytes((half, h_state))
-    restored = flax.serialization.from_bytes((params0, tx.init(params0)), blob)
+    restored: Any = flax.serialization.from_bytes((params0, tx.init(params0)), blob)
     resumed, _ = _train(tx, grads[13:], restored[1], restored[0], sizes[13:], 5)
     np.testing.assert_array_equal(np.asarray(resumed), np.asarray(straight))
 
@@ -186,14 +188,15 @@ def test_scale_by_clock_in_a_chain_with_lr_scaling() -> None:
             ow.by_examples(ow.constant_schedule(2.0)), lr_scaling="linear", reference_size=8
         ),
     )
-    state = tx.init(jnp.zeros(1))
+    state: Any = tx.init(jnp.zeros(1))
+    u: Any
     u, state = tx.update(jnp.ones(1), state, batch_size=4)
     assert float(u[0]) == -1.0  # 2.0 * 4 / 8
 
 
 def test_clock_saturates_instead_of_wrapping() -> None:
     tx = ow.scale_by_clock(ow.by_tokens(ow.constant_schedule(1.0)), seq_len=2**20)
-    state = tx.init(jnp.zeros(1))
+    state: Any = tx.init(jnp.zeros(1))
     big = jnp.iinfo(jnp.int32).max - 5
     clock = state.clock._replace(tokens=jnp.asarray(big, jnp.int32))
     state = state._replace(clock=clock)
@@ -202,7 +205,7 @@ def test_clock_saturates_instead_of_wrapping() -> None:
     assert state.clock.tokens.dtype == jnp.int32
     with jax.enable_x64(True):
         tx64 = ow.scale_by_clock(ow.by_tokens(ow.constant_schedule(1.0)), seq_len=4096)
-        st = tx64.init(jnp.zeros(1))
+        st: Any = tx64.init(jnp.zeros(1))
         assert st.clock.tokens.dtype == jnp.int64
         st = st._replace(clock=st.clock._replace(tokens=jnp.asarray(300 * 10**9, jnp.int64)))
         _, st = tx64.update(jnp.ones(1), st, batch_size=1024)
@@ -213,8 +216,9 @@ def test_traced_batch_sizes_under_jit_and_vmap() -> None:
     sched = ow.by_tokens(ow.warmup_schedule(1.0, 1000, init_value=0.0))
     tx = ow.scale_by_clock(sched, seq_len=10)
 
-    def two_updates(b):
-        state = tx.init(jnp.zeros(1))
+    def two_updates(b: Any) -> Any:
+        state: Any = tx.init(jnp.zeros(1))
+        u: Any
         _, state = tx.update(jnp.ones(1), state, batch_size=b)
         u, state = tx.update(jnp.ones(1), state, batch_size=b)
         return u[0], state.clock.tokens

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -64,7 +66,7 @@ def test_scale_by_group_and_group_optimizer_apply_them() -> None:
     ld = ow.layer_decay(params, 0.5)
     grads = jax.tree.map(jnp.ones_like, params)
     tx = optax.chain(optax.sgd(1.0), ow.scale_by_group(ld.multipliers, ld.select))
-    u, _ = tx.update(grads, tx.init(params))
+    u: Any = tx.update(grads, tx.init(params))[0]
     assert float(u["head"]["kernel"][0]) == -1.0
     assert float(u["blocks"][DEPTH - 1]["mlp"]["fc1"][0]) == -0.5
     assert float(u["blocks"][0]["attn"]["qkv"][0]) == -(0.5**DEPTH)
@@ -73,7 +75,7 @@ def test_scale_by_group_and_group_optimizer_apply_them() -> None:
     lr = ow.warmup_schedule(1.0, 2)
     groups = {g: ow.multiply(lr, m) for g, m in ld.multipliers.items()}
     tx2 = ow.group_optimizer(groups, ld.select, optax.sgd)
-    u2, _ = tx2.update(grads, tx2.init(params))
+    u2: Any = tx2.update(grads, tx2.init(params))[0]
     np.testing.assert_allclose(float(u2["blocks"][0]["attn"]["qkv"][0]), -0.5 * 0.5**DEPTH)
 
 

@@ -280,7 +280,7 @@ class DataRamp:
     seq_len: int
     clock: str
 
-    def per_step(self, size: ArrayLike) -> ArrayLike:
+    def per_step(self, size: int) -> int:
         """Data (in clock units) consumed by one step of ``size`` examples."""
         return size * self.seq_len if self.clock == "tokens" else size
 
@@ -477,7 +477,7 @@ def ramp_schedule_stages(
     if not callable(ramp):
         return RampStages((0,), (0,), (_whole("ramp", ramp, low=1),), seq)
     if num_steps is None:
-        inner = getattr(ramp, "schedule", None)
+        inner: Any = getattr(ramp, "schedule", None)
         total = inner.total_steps() if hasattr(inner, "total_steps") else None
         if total is None:
             raise ValueError("num_steps is needed for a ramp that is not a phase schedule.")

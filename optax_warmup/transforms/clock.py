@@ -349,7 +349,8 @@ class _Clocked:
         seq = extra.get("seq_len", self.seq_len)
         if isinstance(batch, _ramps.DataRamp):
             seq = batch.seq_len if seq is None else seq
-            batch = batch(batch.per_step(c.examples) if batch.clock == "tokens" else c.examples)
+            per = batch.seq_len if batch.clock == "tokens" else 1
+            batch = batch(saturating_mul(c.examples, jnp.asarray(per, c.examples.dtype)))
         elif callable(batch):
             batch = batch(c.steps)
         if batch is None:
