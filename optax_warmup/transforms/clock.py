@@ -217,7 +217,10 @@ def by_tokens(
     :func:`phases_on_ramp`), so it is exact under the ramp, O(1) to evaluate,
     resumable from the count and usable as any optax optimizer's learning rate.
     Without a ramp it is a :class:`ClockedSchedule` for :func:`scale_by_clock`
-    and :func:`with_clock`, whose state counts the tokens.
+    and :func:`with_clock`, whose state counts the tokens. Both paths give
+    step ``k`` the same ``schedule(T_k / unit)``; a warmup that wastes no
+    update (``warmup_schedule`` without ``init_value``) then starts one count
+    (``unit`` tokens) early, so pass ``init_value=0.0`` for the optax convention.
 
     Args:
       schedule: the schedule, its durations in tokens (or in ``unit`` tokens).
