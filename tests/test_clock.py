@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 from typing import Any
 
 import flax.serialization
@@ -10,6 +11,8 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import optax_warmup as ow
 
@@ -297,3 +300,48 @@ def test_spec_ramp_errors() -> None:
         ow.parse_spec("linear(2Btok) > cosine @ total=10Btok batch_final=1Mtok")
     with pytest.raises(ow.SpecError, match="whole number"):
         ow.parse_spec("linear(2Btok) > cosine @ total=10Btok batch=1Mtok seq_len=3")
+
+
+_SHAPES = ("linear", "cosine", "1-sqrt", "exponential")
+
+
+@settings(max_examples=10, deadline=None)
+@given(
+    sizes=st.lists(st.integers(1, 40), min_size=1, max_size=5),
+    gaps=st.lists(st.integers(1, 300), min_size=4, max_size=4),
+    seq_len=st.integers(1, 4),
+    warm=st.integers(0, 400),
+    decay=st.integers(1, 2000),
+    shape=st.sampled_from(_SHAPES),
+    rsqrt=st.booleans(),
+)
+def test_on_ramp_equals_the_schedule_at_the_data_consumed(
+    sizes: list[int],
+    gaps: list[int],
+    seq_len: int,
+    warm: int,
+    decay: int,
+    shape: str,
+    rsqrt: bool,
+) -> None:
+    thresholds = np.cumsum([0, *gaps[: len(sizes) - 1]]).tolist()
+    ramp = ow.data_batch_ramp(dict(zip(thresholds, sizes, strict=True)), seq_len=seq_len)
+    if rsqrt:  # an open-ended shape whose parameter is a duration (tau)
+        s = ow.join([ow.warmup_schedule(1.0, warm), ow.inverse_sqrt_decay(1.0, 50)], [warm])
+    else:
+        s = ow.warmup_decay_schedule(1.0, warm, warm + decay, decay_shape=shape, end_ratio=0.1)
+    on_ramp = ow.by_tokens(s, ramp)
+    n = 300
+    stages = ow.ramp_schedule_stages(ramp)
+    tokens = np.asarray([stages.examples_at(k) * seq_len for k in range(n)])
+    # The ramp itself, step by step: each step's size is set by the tokens before it.
+    for k in range(1, n):
+        size = sizes[bisect.bisect_right(thresholds, int(tokens[k - 1])) - 1]
+        assert tokens[k] - tokens[k - 1] == seq_len * size
+    np.testing.assert_array_equal(
+        np.asarray(ramp(jnp.asarray(tokens))),
+        [sizes[bisect.bisect_right(thresholds, t) - 1] for t in tokens],
+    )
+    got = values(on_ramp, n)
+    want = np.asarray(_EVAL(s, jnp.asarray(tokens)), np.float64)
+    np.testing.assert_allclose(got, want, rtol=0, atol=3e-6)
