@@ -345,3 +345,42 @@ def test_on_ramp_equals_the_schedule_at_the_data_consumed(
     got = values(on_ramp, n)
     want = np.asarray(_EVAL(s, jnp.asarray(tokens)), np.float64)
     np.testing.assert_allclose(got, want, rtol=0, atol=3e-6)
+
+
+DONE_WHEN_CONFIG = {
+    "kind": "by_tokens",
+    "unit": 1e6,
+    "batch": "0.5Mtok",
+    "batch_final": "4Mtok",
+    "batch_ramp": "50B tokens",
+    "schedule": {
+        "kind": "warmup_decay_schedule",
+        "peak_value": 3e-4,
+        "warmup_steps": "2B tokens",
+        "total_steps": "300B tokens",
+        "init_value": 0.0,
+        "end_ratio": 0.1,
+    },
+}
+
+
+def test_config_with_a_batch_ramp(capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from optax_warmup.io import cli
+
+    s = ow.from_config(DONE_WHEN_CONFIG)
+    spec = ow.parse_spec(DONE_WHEN)
+    n = 99_545
+    got, ref = values(s, n), values(spec, n)
+    # Same run: the config's warmup uses the optax convention, the spec's wastes no
+    # update (one token ahead), a difference far below float32 resolution here.
+    np.testing.assert_allclose(got, ref, rtol=1e-6, atol=1e-12)
+    again = ow.from_config(ow.to_config(s))
+    np.testing.assert_array_equal(values(again, n), got)
+    assert cli.main(["show", json.dumps(DONE_WHEN_CONFIG), "--json", "--no-plot"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["steps"] == 99_542
+    assert data["warmup_steps"] == 4_000
+    with pytest.raises(ValueError, match="takes no key 'batch_size'"):
+        ow.from_config({**DONE_WHEN_CONFIG, "batch_size": 3})

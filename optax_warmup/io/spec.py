@@ -418,19 +418,8 @@ class _Compiler:
             raise self.error(f"seq_len must be a whole number, got {seq:g}", seen["seq_len"].col)
 
         def size(key: str) -> int:
-            a = seen[key]
-            with self.at(a.col):
-                x = a.q.value
-                if a.q.unit == "tokens":
-                    x = x / seq
-                elif a.q.unit not in (None, "examples"):
-                    raise ValueError(f"{key} is a batch size: examples per step, or tokens (4Mtok)")
-                if x != int(x) or x < 1:
-                    raise ValueError(
-                        f"{key}={a.q.text} must be a whole number (>= 1) of examples of "
-                        f"seq_len={seq:g} tokens"
-                    )
-                return int(x)
+            with self.at(seen[key].col):
+                return _units.batch_examples(seen[key].q, seq, key)
 
         init = size("batch")
         final = size("batch_final") if "batch_final" in seen else init

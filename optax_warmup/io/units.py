@@ -233,3 +233,18 @@ def to_data(
         f"{what}: under a batch ramp a step is no fixed amount of data; write the duration "
         "in tokens (2Btok) or examples (50kex), or as a percentage of total."
     )
+
+
+def batch_examples(q: Quantity, seq_len: float, name: str) -> int:
+    """A batch size as whole examples per step: examples, or tokens (``4Mtok``) / ``seq_len``."""
+    x = q.value
+    if q.unit == "tokens":
+        x = x / seq_len
+    elif q.unit not in (None, "examples"):
+        raise ValueError(f"{name} is a batch size: examples per step, or tokens (4Mtok)")
+    if x != int(x) or x < 1:
+        raise ValueError(
+            f"{name}={q.text} must be a whole number (>= 1) of examples of "
+            f"seq_len={seq_len:g} tokens"
+        )
+    return int(x)
