@@ -291,6 +291,9 @@ def test_cli_show_under_a_batch_ramp(capsys: pytest.CaptureFixture[str]) -> None
     assert data["steps"] == int(np.argmax(tokens >= 300 * 10**9))
     assert data["warmup_steps"] == int(np.argmax(tokens >= 2 * 10**9 - 1))
     assert data["peak"] == pytest.approx(3e-4)
+    # The ramp's stages cut the cosine into pieces; it is still one phase.
+    labels = [p["label"] for p in data["points"]]
+    assert sum("cosine starts" in label for label in labels) == 1
 
 
 def test_spec_ramp_errors() -> None:
