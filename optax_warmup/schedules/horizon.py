@@ -128,8 +128,12 @@ def _retime(
     )
 
 
-def _check_ratio(name: str, ratio: ArrayLike) -> jax.Array:
+def _check_ratio(name: str, ratio: ArrayLike) -> Any:
+    """A concrete ratio as a float64 NumPy value; a traced one clamped at 1e-6."""
     v.check_range(name, ratio, low=0.0, low_open=True)
+    c = v.concrete_value(ratio)
+    if c is not None:
+        return np.float64(c)
     return jnp.maximum(jnp.asarray(ratio, jnp.float64 if v.x64_enabled() else jnp.float32), 1e-6)
 
 
