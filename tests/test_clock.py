@@ -195,6 +195,7 @@ def test_scale_by_clock_in_a_chain_with_lr_scaling() -> None:
     u: Any
     u, state = tx.update(jnp.ones(1), state, batch_size=4)
     assert float(u[0]) == -1.0  # 2.0 * 4 / 8
+    assert {k: float(x) for k, x in ow.current_values(state).items()} == {"1/clock_factor": 2.0}
 
 
 def test_clock_saturates_instead_of_wrapping() -> None:
