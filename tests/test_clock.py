@@ -302,6 +302,16 @@ def test_cli_show_under_a_batch_ramp(capsys: pytest.CaptureFixture[str]) -> None
     assert sum("cosine starts" in label for label in labels) == 1
 
 
+def test_spec_ramp_over_a_percentage_of_the_run() -> None:
+    a = ow.parse_spec(
+        "linear(1Btok) > cosine @ total=40Btok batch=1Mtok batch_final=4Mtok batch_ramp=25%"
+    )
+    b = ow.parse_spec(
+        "linear(1Btok) > cosine @ total=40Btok batch=1Mtok batch_final=4Mtok batch_ramp=10Btok"
+    )
+    np.testing.assert_array_equal(values(a, 12_000), values(b, 12_000))
+
+
 def test_spec_ramp_errors() -> None:
     with pytest.raises(ow.SpecError, match="no fixed amount of data"):
         ow.parse_spec("linear(2000) > cosine @ total=10Btok batch=1Mtok batch_ramp=1Btok")

@@ -406,8 +406,6 @@ class _Compiler:
         """Set up the data clock from ``batch=`` ... ``batch_ramp=`` (Megatron's rampup)."""
         if not any(k in seen for k in _RAMP_SETTINGS):
             return
-        from optax_warmup.schedules import ramps as _ramps  # local: only for ramps
-
         if "batch" not in seen:
             first = min((seen[k] for k in _RAMP_SETTINGS if k in seen), key=lambda a: a.col)
             raise self.error("a batch ramp needs batch= (the first batch size)", first.col)
@@ -416,6 +414,12 @@ class _Compiler:
         seq = self.ctx.seq_len or 1
         if seq != int(seq):
             raise self.error(f"seq_len must be a whole number, got {seq:g}", seen["seq_len"].col)
+
+    def make_ramp(self, seen: dict[str, _Arg]) -> None:
+        """Build the ramp once ``total`` is known (``batch_ramp`` may be a percentage of it)."""
+        from optax_warmup.schedules import ramps as _ramps  # local: only for ramps
+
+        seq = self.ctx.seq_len or 1
 
         def size(key: str) -> int:
             with self.at(seen[key].col):
@@ -432,8 +436,8 @@ class _Compiler:
                 final,
                 inc,
                 amount,
-                clock=self.clock,
-                seq_len=int(seq),  # type: ignore[arg-type]
+                clock=self.clock,  # type: ignore[arg-type]
+                seq_len=int(seq),
             )
 
     def number(self, a: _Arg, name: str) -> float:
@@ -468,6 +472,8 @@ class _Compiler:
             steps = self.steps(total, "total", allow_percent=False)
             with self.at(total.col):
                 self.ctx = self.ctx.with_updates(total_steps=steps)
+        if self.clock is not None:
+            self.make_ramp(seen)
         if "peak" in seen:
             self.peak = self.number(seen["peak"], "peak")
         if "end" in seen:
