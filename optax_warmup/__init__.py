@@ -111,6 +111,10 @@ from optax_warmup.transforms.optimizer_warmups import (
     untuned_exponential_warmup,
     untuned_linear_warmup,
 )
+from optax_warmup.transforms.plateau import (
+    ReduceOnPlateauState,
+    reduce_on_plateau,
+)
 from optax_warmup.transforms.schedule_free import (
     schedule_free,
     schedule_free_adamw,
@@ -202,6 +206,8 @@ __all__ = [
     "group_optimizer",
     "parameter_paths",
     "scale_by_group",
+    "ReduceOnPlateauState",
+    "reduce_on_plateau",
     "IntegerRamp",
     "batch_size_ramp",
     "integer_ramp",
