@@ -115,8 +115,9 @@ def reduce_on_plateau(
     - in cooldown (``cooldown_count > 0``) ``cooldown_count -= 1`` and
       ``num_bad = 0``;
     - if ``num_bad > patience``: ``scale <- max(scale * factor, min_scale,
-      min_value / learning_rate(count))``, kept only if the value
-      ``learning_rate(count) * scale`` drops by more than ``eps``; then
+      min_value / learning_rate(count))``, kept only if it is lower and (when
+      ``eps > 0``) the value ``learning_rate(count) * scale`` drops by more
+      than ``eps``; then
       ``cooldown_count = cooldown`` and ``num_bad = 0``.
 
     The new scale applies from the next update, so ``state.learning_rate``
@@ -220,7 +221,8 @@ def reduce_on_plateau(
         reduce = num_bad > patience_
         floor = jnp.where(lr > 0, min_value_ / jnp.where(lr > 0, lr, 1.0), 0.0)
         reduced = jnp.maximum(jnp.maximum(state.scale * factor_, min_scale_), floor)
-        apply = reduce & (lr * state.scale - lr * reduced > eps_)
+        drop = lr * state.scale - lr * reduced
+        apply = reduce & (reduced < state.scale) & ((eps_ <= 0) | (drop > eps_))
         scale = jnp.where(apply, reduced, state.scale)
         cooldown_count = jnp.where(reduce, cooldown_, cooldown_count)
         num_bad = jnp.where(reduce, 0, num_bad)
