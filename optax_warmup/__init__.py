@@ -126,6 +126,10 @@ from optax_warmup.transforms.warmup import (
     scale_by_warmup,
     with_warmup,
 )
+from optax_warmup.tuning.finder import (
+    FinderResult,
+    find_learning_rate,
+)
 from optax_warmup.tuning.sharpness import (
     adam_preconditioner,
     estimate_preconditioned_sharpness,
@@ -220,6 +224,8 @@ __all__ = [
     "estimate_preconditioned_sharpness",
     "estimate_sharpness",
     "suggest_warmup_init",
+    "FinderResult",
+    "find_learning_rate",
     "from_config",
     "to_config",
     "plot",
