@@ -93,7 +93,7 @@ class FinderResult:
             ms=14,
             color="k",
             ls="none",
-            label=f"suggested ({self.rule}): {self.suggested_lr:.3g}, warmup {self.suggested_warmup}",
+            label=f"{self.rule}: {self.suggested_lr:.3g}, warmup {self.suggested_warmup}",
         )
         ax.set_xscale("log")
         ax.set_xlabel("peak learning rate")
@@ -239,7 +239,7 @@ def find_learning_rate(
     tolerance: float = 0.05,
     tail: int = 10,
 ) -> FinderResult:
-    """Train ``R x W`` copies (peak rates x warmup lengths) in one compile; suggest a peak and a warmup.
+    """Train ``R x W`` copies (peak rates x warmups) in one compile; suggest a peak and a warmup.
 
     Copy ``(w, r)`` trains ``params`` for ``num_steps`` steps with
     ``optimizer(schedule)``, ``schedule = warmup_schedule(lr_r, W_w)`` (rising
