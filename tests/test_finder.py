@@ -114,6 +114,19 @@ def test_one_trace_whatever_the_grid_size() -> None:
     big = run(12, [0, 3, 6])
     assert small.num_traces == big.num_traces == 1
     assert traced[0] == traces_small  # the loss is traced as often for 36 copies as for 2
+    again = ow.find_learning_rate(
+        counting_loss,
+        2 * jnp.ones(3),  # new parameters, same shapes and dtypes: the compiled grid is reused
+        optax.sgd,
+        quadratic_batches,
+        num_steps=5,
+        min_lr=0.01,
+        max_lr=0.4,
+        num_rates=12,
+        warmup_steps=[0, 3, 6],
+    )
+    assert again.num_traces == 0
+    np.testing.assert_allclose(again.losses[..., 0], 4 * big.losses[..., 0], rtol=1e-6)
 
 
 def test_iterable_and_function_batches_agree() -> None:

@@ -49,9 +49,12 @@ class FinderResult:
       tolerance: the rule's tolerance.
       suggested_lr: the suggested peak learning rate.
       suggested_warmup: the suggested warmup length.
-      compile_seconds: time to trace and compile the vmapped training (once).
+      compile_seconds: time to trace and compile the vmapped training (once;
+        about 0 when a previous call with the same functions, settings and
+        argument shapes is reused).
       run_seconds: time to run it, all copies together.
-      num_traces: how many times the training function was traced (1).
+      num_traces: how many times this call traced the training function (1, or
+        0 when a compiled grid was reused).
     """
 
     learning_rates: np.ndarray
@@ -222,6 +225,26 @@ def _train_losses(
     return jax.lax.scan(step, (params, tx.init(params)), xs, length=num_steps)[1]
 
 
+_COMPILED: dict[Any, Any] = {}
+_CACHE_SIZE = 8
+
+
+def _cache_key(*parts: Any) -> Any:
+    """A key for a compiled grid: the functions, the static settings, and the
+    arguments' structure, shapes and dtypes; ``None`` when something is unhashable."""
+    *static, args = parts
+    leaves, treedef = jax.tree.flatten(args)
+    avals = tuple(
+        (np.shape(x), str(jnp.result_type(x)), bool(getattr(x, "weak_type", False))) for x in leaves
+    )
+    key = (*static, treedef, avals)
+    try:
+        hash(key)
+    except TypeError:
+        return None
+    return key
+
+
 def find_learning_rate(
     loss_fn: LossFn,
     params: Any,
@@ -246,7 +269,10 @@ def find_learning_rate(
     to ``lr_r`` over ``W_w`` steps, the first update not wasted, then constant),
     on the same batches. All copies run under ``jax.vmap`` in one jitted
     ``lax.scan``; their final losses (the mean of the last ``tail`` steps)
-    feed :func:`suggest`. With ``min_lr="sharpness"`` the grid starts at the
+    feed :func:`suggest`. The compiled grid is kept (the last 8) and reused by
+    a call with the same ``loss_fn``, ``optimizer``, batch function, settings
+    and argument shapes: new initial parameters or new stacked batches (e.g.
+    another seed) run without compiling. With ``min_lr="sharpness"`` the grid starts at the
     gradient-descent critical rate ``2 / sharpness`` of ``params`` on the first
     batch (:func:`optax_warmup.estimate_sharpness`,
     :func:`optax_warmup.suggest_warmup_init`) and ends at ``max_lr``.
@@ -328,8 +354,15 @@ def find_learning_rate(
         params,
         None if is_fn else data,
     )
+    key = _cache_key(loss_fn, optimizer, batches if is_fn else None, num_steps, warmup_shape, args)
     start = time.perf_counter()
-    compiled = jax.jit(train_all).lower(*args).compile()
+    compiled = _COMPILED.get(key) if key is not None else None
+    if compiled is None:
+        compiled = jax.jit(train_all).lower(*args).compile()
+        if key is not None:
+            if len(_COMPILED) >= _CACHE_SIZE:
+                _COMPILED.pop(next(iter(_COMPILED)))
+            _COMPILED[key] = compiled
     compile_seconds = time.perf_counter() - start
     start = time.perf_counter()
     out = np.asarray(jax.block_until_ready(compiled(*args)), np.float64)
