@@ -11,8 +11,8 @@ The replays below transcribe, in float64 Python:
   huggingface/pytorch-image-models 23f09af08e6b26f114dcc8194246779c229ed619),
   driven as timm's train loop does: ``step(epoch + 1, metric)``;
 - Keras ``ReduceLROnPlateau.on_epoch_end`` (keras/src/callbacks/reduce_lr_on_plateau.py,
-  keras-team/keras 040582fc160b1080954ddc1f554dd70fbbb1da5a), whose lr lives
-  in a float32 variable.
+  keras-team/keras 040582fc160b1080954ddc1f554dd70fbbb1da5a; unchanged in
+  Keras 3.15.1 but for the ``"auto"`` mode), whose lr lives in a float32 variable.
 
 Metric sequences are random walks on a grid of 1/16 with stalls, so every
 comparison has a margin far above float32 rounding. The multiplier of update
@@ -549,5 +549,104 @@ def test_compat_argument_errors() -> None:
         torch.ReduceLROnPlateau(0.1, threshold_mode="relative")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="mode"):
         keras.ReduceLROnPlateau(0.1, mode="down")
+    with pytest.raises(ValueError, match="monitor"):
+        keras.ReduceLROnPlateau(0.1, monitor="val_f1")
     with pytest.raises(ValueError, match="warmup_t"):
         timm.PlateauLRScheduler(0.1, warmup_t=-1)
+
+
+# ----------------------------------------------------------------------------- the real peers
+# Run where the peers are installed (e.g. /work/venv-peers); skipped elsewhere.
+
+
+def _torch_optimizer(lr: float) -> Any:
+    torch_ = pytest.importorskip("torch")
+    return torch_.optim.SGD([torch_.nn.Parameter(torch_.zeros(1))], lr=lr)
+
+
+def _real_lrs(opt: Any, metrics: np.ndarray, step: Callable[[int, float], None]) -> np.ndarray:
+    out = []
+    for k, m in enumerate(metrics):
+        out.append(float(opt.param_groups[0]["lr"]))
+        step(k, float(m))
+    return np.asarray(out)
+
+
+@pytest.mark.parametrize("kwargs", TORCH_CASES)
+def test_real_torch_and_transformers(kwargs: dict[str, Any]) -> None:
+    opt = _torch_optimizer(0.1)
+    real_torch = pytest.importorskip("torch")
+
+    metrics = metric_walk(0, rising=kwargs.get("mode") == "max")
+    sched = real_torch.optim.lr_scheduler.ReduceLROnPlateau(opt, **kwargs)
+    want = _real_lrs(opt, metrics, lambda k, m: sched.step(m))
+    assert_same(run_multipliers(torch.ReduceLROnPlateau(0.1, **kwargs), metrics), want)
+    hf = pytest.importorskip("transformers")
+    opt = _torch_optimizer(0.1)
+    sched = hf.get_reduce_on_plateau_schedule(opt, **kwargs)
+    want = _real_lrs(opt, metrics, lambda k, m: sched.step(m))
+    ours = run_multipliers(transformers.get_reduce_on_plateau_schedule(0.1, **kwargs), metrics)
+    assert_same(ours, want)
+
+
+def _timm_plateau_module(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """timm's plateau_lr module, without running timm/__init__ (it needs torchvision)."""
+    import importlib
+    import importlib.util
+    import sys
+    import types
+
+    try:
+        return importlib.import_module("timm.scheduler.plateau_lr")
+    except ImportError:
+        spec = importlib.util.find_spec("timm")
+        if spec is None or not spec.submodule_search_locations:
+            pytest.skip("timm is not installed")
+    root = next(iter(spec.submodule_search_locations))
+    for name, path in (("timm", root), ("timm.scheduler", f"{root}/scheduler")):
+        stub = types.ModuleType(name)
+        stub.__path__ = [path]
+        monkeypatch.setitem(sys.modules, name, stub)
+    for name in ("timm.scheduler.scheduler", "timm.scheduler.plateau_lr"):
+        monkeypatch.delitem(sys.modules, name, raising=False)
+    module = importlib.import_module("timm.scheduler.plateau_lr")
+    monkeypatch.delitem(sys.modules, "timm.scheduler.plateau_lr")
+    monkeypatch.delitem(sys.modules, "timm.scheduler.scheduler", raising=False)
+    return module
+
+
+@pytest.mark.parametrize("kwargs", TIMM_CASES)
+def test_real_timm(kwargs: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    opt = _torch_optimizer(0.1)
+    plateau_lr = _timm_plateau_module(monkeypatch)
+    metrics = metric_walk(0, rising=kwargs.get("mode", "max") == "max")
+    with pytest.warns(FutureWarning):  # timm 1.0.31 deprecates the scheduler
+        sched = plateau_lr.PlateauLRScheduler(opt, **kwargs)
+    want = _real_lrs(opt, metrics, lambda k, m: sched.step(k + 1, m))
+    assert_same(run_multipliers(timm.PlateauLRScheduler(0.1, **kwargs), metrics), want)
+
+
+@pytest.mark.parametrize("kwargs", KERAS_CASES)
+def test_real_keras(kwargs: dict[str, Any]) -> None:
+    import os
+
+    os.environ.setdefault("KERAS_BACKEND", "jax")
+    real_keras = pytest.importorskip("keras")
+
+    class Model:  # what the callback reads: model.optimizer.learning_rate
+        optimizer = real_keras.optimizers.SGD(learning_rate=0.1)
+
+    real_kwargs = dict(kwargs)
+    if "acc" in kwargs.get("monitor", "") and "mode" not in kwargs:
+        real_kwargs["mode"] = "max"  # what Keras 3.15 reads from a compiled accuracy metric
+    callback = real_keras.callbacks.ReduceLROnPlateau(**real_kwargs)
+    callback.set_model(Model())
+    callback.on_train_begin()
+    monitor = kwargs.get("monitor", "val_loss")
+    rising = kwargs.get("mode") == "max" or "acc" in monitor
+    metrics = metric_walk(0, rising=rising)
+    want = []
+    for k, m in enumerate(metrics):
+        want.append(float(np.asarray(Model.optimizer.learning_rate)))
+        callback.on_epoch_end(k, {monitor: float(m)})
+    assert_same(run_multipliers(keras.ReduceLROnPlateau(0.1, **kwargs), metrics), np.asarray(want))

@@ -311,9 +311,11 @@ def ReduceLROnPlateau(
     of ``on_epoch_end(k)``, and the multiplier of update ``k`` is the optimizer's
     learning rate during epoch ``k``. Transcribes
     keras/src/callbacks/reduce_lr_on_plateau.py (keras-team/keras
-    040582fc160b1080954ddc1f554dd70fbbb1da5a): improvement is absolute
-    (``min_delta``); ``mode="auto"`` means ``"max"`` when ``"acc"`` is in
-    ``monitor``; the lr is reduced when ``wait >= patience``, so Keras's
+    040582fc160b1080954ddc1f554dd70fbbb1da5a; the same rule in Keras 3.15.1, where
+    it moved onto ``MonitorCallback``): improvement is absolute (``min_delta``);
+    ``mode="auto"`` means ``"min"`` for a loss and ``"max"`` for an accuracy
+    (``"acc"`` in ``monitor``; Keras 3.15 reads the direction from the model's
+    metrics, here another name raises); the lr is reduced when ``wait >= patience``, so Keras's
     ``patience`` ``p`` is torch's ``max(p - 1, 0)``; the cooldown counter is
     decremented before counting resumes, so Keras's ``cooldown`` ``c`` skips
     ``max(c - 1, 0)`` epochs; a reduction is ``max(lr * factor, min_lr)``,
@@ -335,7 +337,15 @@ def ReduceLROnPlateau(
 
     v.check_choice("mode", mode, ("auto", "min", "max"))
     if mode == "auto":
-        mode = "max" if "acc" in monitor else "min"
+        if "acc" in monitor:
+            mode = "max"
+        elif monitor.removeprefix("val_") == "loss":
+            mode = "min"
+        else:
+            raise ValueError(
+                f"mode='auto' cannot tell whether monitor={monitor!r} should be minimized "
+                "or maximized; pass mode='min' or mode='max'."
+            )
     v.check_range("patience", patience, low=0)
     v.check_range("cooldown", cooldown, low=0)
     return _plateau.reduce_on_plateau(
