@@ -21,6 +21,7 @@ comparison has a margin far above float32 rounding. The multiplier of update
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Callable
 from typing import Any
@@ -210,6 +211,42 @@ def run_multipliers(tx: optax.GradientTransformationExtraArgs, metrics: np.ndarr
     return np.asarray(run(jnp.asarray(metrics, jnp.float32)), np.float64)
 
 
+_STATIC = ("mode", "threshold_mode", "monitor")
+_RUNNERS: dict[Any, Any] = {}
+
+
+def compat_multipliers(
+    fn: Any, peak: float, kwargs: dict[str, Any], metrics: np.ndarray
+) -> np.ndarray:
+    """``run_multipliers(fn(peak, **kwargs), metrics)`` with every numeric argument traced
+    (defaults filled in), so one compilation serves all cases of a function and mode."""
+    sig_fn = torch.ReduceLROnPlateau if fn is transformers.get_reduce_on_plateau_schedule else fn
+    params = list(inspect.signature(sig_fn).parameters.values())[1:]
+    static = {k: kwargs.get(k, p.default) for p in params if (k := p.name) in _STATIC}
+    nums = {
+        p.name: jnp.asarray(
+            kwargs.get(p.name, p.default), jnp.int32 if isinstance(p.default, int) else jnp.float32
+        )
+        for p in params
+        if p.name not in _STATIC
+    }
+    key = (fn, tuple(sorted(static.items())))
+    if key not in _RUNNERS:
+
+        def run(ms: jax.Array, peak: jax.Array, nums: dict[str, jax.Array]) -> jax.Array:
+            tx = fn(peak, **static, **nums)
+
+            def body(state: Any, m: jax.Array) -> tuple[Any, Any]:
+                u, state = tx.update(jnp.ones(()), state, value=m)
+                return state, u
+
+            return jax.lax.scan(body, tx.init(jnp.zeros(())), ms)[1]
+
+        _RUNNERS[key] = jax.jit(run)
+    out = _RUNNERS[key](jnp.asarray(metrics, jnp.float32), jnp.float32(peak), nums)
+    return np.asarray(out, np.float64)
+
+
 def peer_lrs(peer: Any, metrics: np.ndarray, step: Callable[[Any, int, float], None]) -> np.ndarray:
     out = []
     for k, m in enumerate(metrics):
@@ -254,7 +291,7 @@ TORCH_CASES = [
 def test_torch_reduce_lr_on_plateau_every_step(kwargs: dict[str, Any], seed: int) -> None:
     metrics = metric_walk(seed, rising=kwargs.get("mode") == "max")
     want = peer_lrs(TorchPlateau(0.1, **kwargs), metrics, torch_step)
-    assert_same(run_multipliers(torch.ReduceLROnPlateau(0.1, **kwargs), metrics), want)
+    assert_same(compat_multipliers(torch.ReduceLROnPlateau, 0.1, kwargs, metrics), want)
     if kwargs.get("patience", 10) <= 2:
         assert want[-1] < 0.1  # the case does reduce
 
@@ -263,7 +300,7 @@ def test_torch_reduce_lr_on_plateau_every_step(kwargs: dict[str, Any], seed: int
 def test_transformers_reduce_on_plateau_is_torch(kwargs: dict[str, Any]) -> None:
     metrics = metric_walk(3)
     want = peer_lrs(TorchPlateau(2e-5, **kwargs), metrics, torch_step)
-    ours = run_multipliers(transformers.get_reduce_on_plateau_schedule(2e-5, **kwargs), metrics)
+    ours = compat_multipliers(transformers.get_reduce_on_plateau_schedule, 2e-5, kwargs, metrics)
     assert_same(ours, want)
 
 
@@ -281,7 +318,7 @@ TIMM_CASES = [
 def test_timm_plateau_with_warmup_every_step(kwargs: dict[str, Any], seed: int) -> None:
     metrics = metric_walk(seed, rising=kwargs.get("mode", "max") == "max")
     want = peer_lrs(TimmPlateau(0.1, **kwargs), metrics, timm_step)
-    assert_same(run_multipliers(timm.PlateauLRScheduler(0.1, **kwargs), metrics), want)
+    assert_same(compat_multipliers(timm.PlateauLRScheduler, 0.1, kwargs, metrics), want)
     assert want[-1] < 0.1
 
 
@@ -303,7 +340,7 @@ def test_keras_reduce_lr_on_plateau_every_step(kwargs: dict[str, Any], seed: int
     rising = kwargs.get("mode") == "max" or "acc" in kwargs.get("monitor", "")
     metrics = metric_walk(seed, rising=rising)
     want = peer_lrs(KerasPlateau(0.1, **kwargs), metrics, keras_step)
-    assert_same(run_multipliers(keras.ReduceLROnPlateau(0.1, **kwargs), metrics), want)
+    assert_same(compat_multipliers(keras.ReduceLROnPlateau, 0.1, kwargs, metrics), want)
 
 
 def test_keras_and_torch_differ_by_one_in_patience_and_cooldown() -> None:
@@ -509,9 +546,10 @@ def test_current_values_reads_the_next_multiplier() -> None:
     values = ow.current_values(state)
     assert sorted(values) == ["1/learning_rate", "1/plateau_scale"]
     assert float(values["1/learning_rate"]) == pytest.approx(0.1 / 3)
+    step = jax.jit(lambda s, m: tx.update(jnp.ones(2), s, jnp.zeros(2), value=m))
     for m in [5.0, 5.0, 5.0, 5.0]:
-        _, state = tx.update(jnp.ones(2), state, jnp.zeros(2), value=m)
-        values = ow.current_values(state)
+        _, state = step(state, jnp.float32(m))
+    values = ow.current_values(state)
     # after the 2nd, 3rd and 4th value the factor halves: 1/8; count 4 is past warmup
     assert float(values["1/plateau_scale"]) == 0.125
     assert float(values["1/learning_rate"]) == pytest.approx(0.1 * 0.125)
@@ -580,12 +618,12 @@ def test_real_torch_and_transformers(kwargs: dict[str, Any]) -> None:
     metrics = metric_walk(0, rising=kwargs.get("mode") == "max")
     sched = real_torch.optim.lr_scheduler.ReduceLROnPlateau(opt, **kwargs)
     want = _real_lrs(opt, metrics, lambda k, m: sched.step(m))
-    assert_same(run_multipliers(torch.ReduceLROnPlateau(0.1, **kwargs), metrics), want)
+    assert_same(compat_multipliers(torch.ReduceLROnPlateau, 0.1, kwargs, metrics), want)
     hf = pytest.importorskip("transformers")
     opt = _torch_optimizer(0.1)
     sched = hf.get_reduce_on_plateau_schedule(opt, **kwargs)
     want = _real_lrs(opt, metrics, lambda k, m: sched.step(m))
-    ours = run_multipliers(transformers.get_reduce_on_plateau_schedule(0.1, **kwargs), metrics)
+    ours = compat_multipliers(transformers.get_reduce_on_plateau_schedule, 0.1, kwargs, metrics)
     assert_same(ours, want)
 
 
@@ -623,7 +661,7 @@ def test_real_timm(kwargs: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> N
     with pytest.warns(FutureWarning):  # timm 1.0.31 deprecates the scheduler
         sched = plateau_lr.PlateauLRScheduler(opt, **kwargs)
     want = _real_lrs(opt, metrics, lambda k, m: sched.step(k + 1, m))
-    assert_same(run_multipliers(timm.PlateauLRScheduler(0.1, **kwargs), metrics), want)
+    assert_same(compat_multipliers(timm.PlateauLRScheduler, 0.1, kwargs, metrics), want)
 
 
 @pytest.mark.parametrize("kwargs", KERAS_CASES)
@@ -649,4 +687,4 @@ def test_real_keras(kwargs: dict[str, Any]) -> None:
     for k, m in enumerate(metrics):
         want.append(float(np.asarray(Model.optimizer.learning_rate)))
         callback.on_epoch_end(k, {monitor: float(m)})
-    assert_same(run_multipliers(keras.ReduceLROnPlateau(0.1, **kwargs), metrics), np.asarray(want))
+    assert_same(compat_multipliers(keras.ReduceLROnPlateau, 0.1, kwargs, metrics), np.asarray(want))
