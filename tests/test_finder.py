@@ -171,6 +171,20 @@ def test_warmup_lets_a_larger_rate_through() -> None:
     assert diverged[0].sum() > diverged[1].sum()
 
 
+def test_all_diverged_gives_no_suggestion() -> None:
+    r = ow.find_learning_rate(
+        quadratic,
+        jnp.ones(3),
+        optax.sgd,
+        quadratic_batches,
+        num_steps=200,
+        learning_rates=[5.0, 50.0],
+    )
+    assert np.all(np.isinf(r.final_losses))
+    assert np.isnan(r.suggested_lr)
+    assert r.suggested_warmup == -1
+
+
 def test_suggest_rules() -> None:
     lrs = np.array([0.001, 0.01, 0.1, 1.0, 10.0])
     final = np.array(

@@ -47,8 +47,8 @@ class FinderResult:
         where any of them is not finite (a diverged copy).
       rule: the rule that picked the suggestion.
       tolerance: the rule's tolerance.
-      suggested_lr: the suggested peak learning rate.
-      suggested_warmup: the suggested warmup length.
+      suggested_lr: the suggested peak learning rate (NaN when every copy diverged).
+      suggested_warmup: the suggested warmup length (-1 when every copy diverged).
       compile_seconds: time to trace and compile the vmapped training (once;
         about 0 when a previous call with the same functions, settings and
         argument shapes is reused).
@@ -87,17 +87,18 @@ class FinderResult:
         finite = np.where(np.isfinite(self.final_losses), self.final_losses, np.nan)
         for w, row in zip(self.warmup_steps, finite, strict=True):
             ax.plot(self.learning_rates, row, marker="o", ms=3, label=f"warmup {int(w)}")
-        w_index = int(np.flatnonzero(self.warmup_steps == self.suggested_warmup)[0])
-        r_index = int(np.argmin(np.abs(self.learning_rates - self.suggested_lr)))
-        ax.plot(
-            [self.suggested_lr],
-            [finite[w_index, r_index]],
-            marker="*",
-            ms=14,
-            color="k",
-            ls="none",
-            label=f"{self.rule}: {self.suggested_lr:.3g}, warmup {self.suggested_warmup}",
-        )
+        if self.suggested_warmup >= 0:
+            w_index = int(np.flatnonzero(self.warmup_steps == self.suggested_warmup)[0])
+            r_index = int(np.argmin(np.abs(self.learning_rates - self.suggested_lr)))
+            ax.plot(
+                [self.suggested_lr],
+                [finite[w_index, r_index]],
+                marker="*",
+                ms=14,
+                color="k",
+                ls="none",
+                label=f"{self.rule}: {self.suggested_lr:.3g}, warmup {self.suggested_warmup}",
+            )
         ax.set_xscale("log")
         ax.set_xlabel("peak learning rate")
         ax.set_ylabel(f"final training loss (last steps, {self.losses.shape[-1]}-step budget)")
