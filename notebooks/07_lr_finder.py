@@ -51,7 +51,7 @@ from optax_warmup.tuning import finder
 
 if SCALE == "ci":
     CTX, EMB, HIDDEN, BATCH = 8, 16, 96, 64
-    FIND_STEPS, FULL_STEPS, PLATEAU_STEPS = 100, 400, 1000
+    FIND_STEPS, FULL_STEPS, PLATEAU_STEPS = 100, 300, 800
     SEEDS = [0, 1, 2]
     RATES = 3e-4 * 2.0 ** np.arange(10)  # 3e-4 ... 0.15, one grid step = 2x
 else:
