@@ -228,6 +228,8 @@ held_out = np.where(np.isfinite(held_out), held_out, np.inf)
 best_full = np.argmin(held_out, axis=1)
 picked = np.array([int(np.argmin(np.abs(RATES - r.suggested_lr))) for r in found])
 steps_off = picked - best_full
+# the claim this notebook makes, checked on every run (the test suite runs it at ci scale)
+assert np.all(np.abs(steps_off) <= 1), f"finder off by {steps_off.tolist()} grid steps"
 for i, (b, k) in enumerate(zip(best_full, picked, strict=True)):
     print(
         f"seed {SEEDS[i]}: best full-run rate {RATES[b]:.3g} "

@@ -420,7 +420,9 @@ def PlateauLRScheduler(
     / warmup_t`` and the metric is ignored; afterwards torch's plateau rule
     (relative ``threshold``, ``min_lr=lr_min``, torch's default ``eps=1e-8``)
     acts on ``peak_value``. timm's default ``mode`` is ``"max"``. The noise
-    options are not reproduced (timm draws it from torch's generator).
+    options are not reproduced (timm draws it from torch's generator). timm's
+    ``state_dict`` keeps only ``best`` and ``last_epoch``, so a resumed timm run
+    restarts its counters; this state resumes exactly.
 
     Example:
       >>> import jax.numpy as jnp
