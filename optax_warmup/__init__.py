@@ -72,16 +72,28 @@ from optax_warmup.schedules.durations import (
     steps_from_epochs,
     steps_from_fraction,
 )
+from optax_warmup.schedules.horizon import (
+    branch_cooldown,
+    delay,
+    extend,
+    stretch,
+)
 from optax_warmup.schedules.join import join
 from optax_warmup.schedules.noise import (
     NoisySchedule,
     with_noise,
 )
 from optax_warmup.schedules.ramps import (
+    DataRamp,
     IntegerRamp,
+    RampStages,
     batch_size_ramp,
+    data_batch_ramp,
     integer_ramp,
+    lr_scale,
+    ramp_schedule_stages,
     ramp_stages,
+    rampup_batch_size,
     sequence_length_ramp,
 )
 from optax_warmup.schedules.warmup import (
@@ -89,15 +101,28 @@ from optax_warmup.schedules.warmup import (
     warmup_factor,
     warmup_schedule,
 )
+from optax_warmup.transforms.clock import (
+    ClockedSchedule,
+    DataClockState,
+    ScaleByClockState,
+    WithClockState,
+    by_examples,
+    by_tokens,
+    scale_by_clock,
+    with_clock,
+)
 from optax_warmup.transforms.gi_adam import (
     gi_adam,
     gi_adamw,
     scale_by_gi_adam,
 )
 from optax_warmup.transforms.groups import (
+    LayerDecay,
     ScaleByGroupState,
     group_labels,
     group_optimizer,
+    layer_decay,
+    layer_id_from_path,
     parameter_paths,
     scale_by_group,
 )
@@ -114,6 +139,10 @@ from optax_warmup.transforms.optimizer_warmups import (
     untuned_exponential_warmup,
     untuned_linear_warmup,
 )
+from optax_warmup.transforms.plateau import (
+    ReduceOnPlateauState,
+    reduce_on_plateau,
+)
 from optax_warmup.transforms.schedule_free import (
     schedule_free,
     schedule_free_adamw,
@@ -124,6 +153,10 @@ from optax_warmup.transforms.warmup import (
     WithWarmupState,
     scale_by_warmup,
     with_warmup,
+)
+from optax_warmup.tuning.finder import (
+    FinderResult,
+    find_learning_rate,
 )
 from optax_warmup.tuning.sharpness import (
     adam_preconditioner,
@@ -182,6 +215,16 @@ __all__ = [
     "ramp_stages",
     "steps_from_epochs",
     "steps_from_fraction",
+    "branch_cooldown",
+    "delay",
+    "extend",
+    "stretch",
+    "DataRamp",
+    "RampStages",
+    "data_batch_ramp",
+    "lr_scale",
+    "ramp_schedule_stages",
+    "rampup_batch_size",
     # --- Transforms: warmup as an optimizer wrapper, optimizer-tied warmups, hyperparameters.
     "scale_by_warmup",
     "with_warmup",
@@ -203,6 +246,19 @@ __all__ = [
     "parameter_paths",
     "scale_by_group",
     "ScaleByGroupState",
+    "layer_decay",
+    "layer_id_from_path",
+    "LayerDecay",
+    "reduce_on_plateau",
+    "ReduceOnPlateauState",
+    "scale_by_clock",
+    "with_clock",
+    "by_examples",
+    "by_tokens",
+    "ClockedSchedule",
+    "DataClockState",
+    "ScaleByClockState",
+    "WithClockState",
     "schedule_free",
     "schedule_free_adamw",
     "schedule_free_sgd",
@@ -212,6 +268,8 @@ __all__ = [
     "estimate_preconditioned_sharpness",
     "adam_preconditioner",
     "suggest_warmup_init",
+    "find_learning_rate",
+    "FinderResult",
     # --- I/O: spec strings, configs, plots.
     "parse_spec",
     "SpecError",
