@@ -47,6 +47,7 @@ from optax_warmup.schedules import combine as _combine
 from optax_warmup.schedules import decays as _decays
 from optax_warmup.schedules import join as _join
 from optax_warmup.schedules import noise as _noise
+from optax_warmup.schedules import warmup as _warmup
 from optax_warmup.schedules.base import Schedule
 
 NoiseRange = ArrayLike | Sequence[ArrayLike] | None

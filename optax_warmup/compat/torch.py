@@ -16,7 +16,7 @@ form is periodic: past ``T_max`` the value rises again, back to ``peak_value`` a
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
+from typing import Any, Literal
 
 import jax
 import jax.numpy as jnp
