@@ -186,7 +186,7 @@ RES = edge["resolution"]
 for label, m, below, cens in zip(
     LABELS, edge["max_lr"], edge["below"], edge["censored"], strict=True
 ):
-    flags = f" (failed at the lowest: {below.sum()}, never failed: {cens.sum()})"
+    flags = f" (no rate trained: {below.sum()}, never failed: {cens.sum()})"
     print(f"{label:>22}: largest trainable peak / (2/sharpness) per seed {m}{flags}")
 
 # %% [markdown]
@@ -318,7 +318,7 @@ for k, label in enumerate(LABELS):
     print(
         f"- {label}: largest trainable peak {mean:.3g} x 2/sharpness (95% t [{lo:.3g}, {hi:.3g}], "
         f"{n} seeds, resolution x{RES:.2f}); grid did not bracket it in "
-        f"{int(edge['censored'][k].sum())} seeds, failed at the lowest in "
+        f"{int(edge['censored'][k].sum())} seeds, no rate trained in "
         f"{int(edge['below'][k].sum())}."
     )
 for c in CLAIMS:

@@ -57,7 +57,7 @@ import optax_warmup as ow
 
 CONFIGS = {
     "ci": dict(
-        steps=200, seeds=3, batch=16, context=32, width=32, heads=2, layers=2,
+        steps=200, seeds=3, batch=16, context=32, width=32, heads=2, layers=1,
         peaks=(3e-3, 3e-2), warmups=(0, 20, 50), evals=5, eval_batches=4,
     ),
     "full": dict(

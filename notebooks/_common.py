@@ -83,10 +83,17 @@ def device_name() -> str:
     return f"{jax.default_backend()}: {jax.devices()[0].device_kind}"
 
 
-def leading_successes(ok: np.ndarray) -> np.ndarray:
-    """How many of the first entries along the last axis are all True (a run of successes
-    from the lowest learning rate up; a lucky success above a failure does not count)."""
-    return np.cumprod(np.asarray(ok, bool), axis=-1).sum(-1)
+def first_run(ok: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(start, end)`` of the first run of True along the last axis (ascending learning
+    rates): ``ok[..., start:end]`` are all True and ``ok[..., end]`` is False or past the end;
+    ``start == end == 0`` where nothing is True. Rates too small to train in the budget come
+    before the run; a lucky success above the first failure does not count."""
+    ok = np.asarray(ok, bool)
+    any_ok = ok.any(-1)
+    start = np.where(any_ok, ok.argmax(-1), 0)
+    after = np.arange(ok.shape[-1]) >= start[..., None]
+    end = np.cumprod(ok | ~after, axis=-1).sum(-1)
+    return start, np.where(any_ok, end, 0)
 
 
 def bracket(evaluate, coarse: np.ndarray, shape: tuple[int, ...], substeps: int = 4) -> dict:
@@ -97,29 +104,28 @@ def bracket(evaluate, coarse: np.ndarray, shape: tuple[int, ...], substeps: int 
     whether each run trained. The coarse pass tries the ascending grid
     ``coarse`` (a constant ratio ``q`` between points); the fine pass tries
     ``edge * q**(j / substeps)``, ``j = 1 .. substeps-1``, between each run's
-    last coarse success ``edge`` and its first coarse failure. The result's
-    ``max_lr`` is the largest rate of the leading run of successes, known to a
-    factor ``resolution = q**(1/substeps)``; NaN where even ``coarse[0]``
-    failed (``below``), ``coarse[-1]`` where nothing failed (``censored``:
-    the grid did not bracket the failure point).
+    last coarse success ``edge`` (the top of its first run of successes) and
+    the first coarse failure above it. The result's ``max_lr`` is the largest
+    rate that trained before the first failure, known to a factor
+    ``resolution = q**(1/substeps)``; NaN where no coarse rate trained
+    (``below``), ``coarse[-1]`` where nothing above the first success failed
+    (``censored``: the grid did not bracket the failure point).
     """
     coarse = np.asarray(coarse, np.float64)
     q = coarse[1] / coarse[0]
     ok_c = np.asarray(evaluate(np.broadcast_to(coarse, (*shape, coarse.size))), bool)
-    k = leading_successes(ok_c)
-    edge = coarse[np.maximum(k - 1, 0)]
-    steps = q ** (np.arange(1, substeps) / substeps)
-    fine = edge[..., None] * steps
+    _, end = first_run(ok_c)
+    edge = coarse[np.maximum(end - 1, 0)]
+    fine = edge[..., None] * q ** (np.arange(1, substeps) / substeps)
     ok_f = np.asarray(evaluate(fine), bool)
-    bracketed = (k > 0) & (k < coarse.size)
-    kf = np.where(bracketed, leading_successes(ok_f), 0)
-    best = np.where(
-        kf > 0, np.take_along_axis(fine, np.maximum(kf - 1, 0)[..., None], -1)[..., 0], edge
-    )
+    bracketed = (end > 0) & (end < coarse.size)
+    kf = np.where(bracketed, np.cumprod(ok_f, axis=-1).sum(-1), 0)
+    best = np.take_along_axis(fine, np.maximum(kf - 1, 0)[..., None], -1)[..., 0]
+    best = np.where(kf > 0, best, edge)
     return dict(
-        max_lr=np.where(k > 0, best, np.nan),
-        below=k == 0,
-        censored=k == coarse.size,
+        max_lr=np.where(end > 0, best, np.nan),
+        below=end == 0,
+        censored=end == coarse.size,
         resolution=float(q ** (1 / substeps)),
         coarse_ok=ok_c,
         fine_lrs=fine,

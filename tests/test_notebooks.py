@@ -221,11 +221,15 @@ def _bracket_module() -> ModuleType:
 def test_bracket_finds_a_known_edge() -> None:
     common = _bracket_module()
     threshold = np.array([[0.037, 0.2], [1e-4, 5.0]])  # (methods, seeds): the true edge
+    floor = np.array([[0.0, 0.03], [0.0, 0.0]])  # below it a run is too slow to train
     calls = []
 
     def evaluate(lrs: np.ndarray) -> np.ndarray:
         calls.append(lrs.shape)
-        return lrs <= threshold[..., None]
+        ok = (lrs <= threshold[..., None]) & (lrs >= floor[..., None])
+        lucky = np.zeros(lrs.shape, bool)
+        lucky[0, 0] = lrs[0, 0] > 0.3  # a success above the first failure must not count
+        return ok | lucky
 
     coarse = 0.01 * 2.0 ** np.arange(6)  # 0.01 ... 0.32
     r = common.bracket(evaluate, coarse, threshold.shape)
@@ -238,6 +242,14 @@ def test_bracket_finds_a_known_edge() -> None:
     assert r["below"][1, 0]
     assert r["censored"][1, 1]
     assert r["max_lr"][1, 1] == coarse[-1]
+
+
+def test_first_run() -> None:
+    common = _bracket_module()
+    ok = np.array([[0, 1, 1, 0, 1], [1, 1, 1, 1, 1], [0, 0, 0, 0, 0], [1, 0, 1, 1, 1]], bool)
+    start, end = common.first_run(ok)
+    assert start.tolist() == [1, 0, 0, 0]
+    assert end.tolist() == [3, 5, 0, 1]
 
 
 def _configs(name: str) -> dict[str, dict[str, Any]]:
