@@ -16,11 +16,9 @@ learning-rate bracket against a known threshold, and every notebook's
 from __future__ import annotations
 
 import ast
-import importlib
 import importlib.util
 import json
 import math
-import sys
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -35,8 +33,8 @@ NOTEBOOKS = ROOT / "notebooks"
 ASSETS = ROOT / "docs" / "assets"
 
 
-def _load_executor() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("notebooks_execute", NOTEBOOKS / "execute.py")
+def _load(name: str, path: Path) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(name, path)
     assert spec is not None
     assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
@@ -44,9 +42,8 @@ def _load_executor() -> ModuleType:
     return module
 
 
-executor = _load_executor()
-sys.path.insert(0, str(NOTEBOOKS))
-import _results  # noqa: E402  (notebooks/_results.py: numpy only)
+executor = _load("notebooks_execute", NOTEBOOKS / "execute.py")
+_results = _load("notebooks_results", NOTEBOOKS / "_results.py")  # numpy only
 
 SOURCES = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.py"))
 NAMES = [p.stem for p in SOURCES]
@@ -215,7 +212,7 @@ def test_readme_results_table_is_the_committed_one() -> None:
 
 def _bracket_module() -> ModuleType:
     pytest.importorskip("flax")
-    return importlib.import_module("_common")
+    return _load("notebooks_common", NOTEBOOKS / "_common.py")
 
 
 def test_bracket_finds_a_known_edge() -> None:
