@@ -173,7 +173,8 @@ def table(figures: Path) -> str:
     rule = (
         "Rule: a claim **agrees** when the 95% t interval over seeds lies inside the claimed "
         "region, **disagrees** when it lies outside, and is **inconclusive** otherwise or when a "
-        "seed gave no finite value. Ratios use the geometric mean (interval on log2)."
+        "seed gave no finite value. Ratios use the geometric mean (interval on log2); a ratio of "
+        "largest stable learning rates has its interval widened by the grid's resolution first."
     )
     return "\n".join([rule, "", *rows]) + "\n"
 
