@@ -267,7 +267,9 @@ def sweep(task, check_public_api=False):
         "radam": lambda lr, row, seed: train(optax.radam(lr, b2=B2), seed),
         "gi_adam": lambda lr, row, seed: train(ow.gi_adam(lr, b2=B2), seed),
     }
-    chunk = SEEDS * 3  # the fine pass's size: three rates per seed
+    # A family's fine pass is one call: three rates per seed for each of its table rows.
+    rows_of = {k: sum(len(r) for f, r in METHODS.values() if f == k) for k in families}
+    chunk = {k: rows_of[k] * SEEDS * 3 for k in families}
     compiled = {k: jax.jit(jax.vmap(f)) for k, f in families.items()}
     timing = {k: 0.0 for k in families}
     runs = {"count": 0}
@@ -275,15 +277,16 @@ def sweep(task, check_public_api=False):
     def run_configs(family, lr, row, seed):
         """Final held-out loss and training curve of each configuration, chunk by chunk."""
         n = lr.size
-        pad = -n % chunk
+        size = chunk[family]
+        pad = -n % size
         args = [np.concatenate([a, np.repeat(a[:1], pad)]) for a in (lr, row, seed)]
         finals, curves = [], []
         start = time.perf_counter()
-        for i in range(0, n + pad, chunk):
+        for i in range(0, n + pad, size):
             f, c = compiled[family](
-                jnp.asarray(args[0][i : i + chunk], jnp.float32),
-                jnp.asarray(args[1][i : i + chunk], jnp.int32),
-                jnp.asarray(args[2][i : i + chunk], jnp.int32),
+                jnp.asarray(args[0][i : i + size], jnp.float32),
+                jnp.asarray(args[1][i : i + size], jnp.int32),
+                jnp.asarray(args[2][i : i + size], jnp.int32),
             )
             finals.append(np.asarray(f))
             curves.append(np.asarray(c))
