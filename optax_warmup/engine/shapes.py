@@ -397,10 +397,15 @@ def evaluate(
         w_end = jnp.where(a == 1, w_end, 1 - w_start_a)
         return _mix(start, end, w_start_a, w_end)
     if kind == EXP_NORMALIZED:
+        # expm1(-a p) / expm1(-a). For a < 0 (b = -a > 0) the ratio of two
+        # overflowing exponentials is rewritten as exp(-b q) expm1(-b p) / expm1(-b),
+        # q = 1 - p: every factor stays in [0, 1], so any finite rate gives a
+        # finite value.
         small = jnp.abs(a) < 1e-6
-        a_s = jnp.where(small, 1.0, a)
-        f = jnp.where(small, p, jnp.expm1(-a_s * p) / jnp.expm1(-a_s))
-        return _lerp(start, end, f)
+        b_s = jnp.where(small, 1.0, jnp.abs(a))
+        g = jnp.expm1(-b_s * p) / jnp.expm1(-b_s)
+        g = jnp.where(a < 0, jnp.exp(-b_s * q) * g, g)
+        return _lerp(start, end, jnp.where(small, p, g))
     if kind == EXP_APPROACH:
         tau = jnp.maximum(a, 1e-12)
         return _lerp(start, end, -jnp.expm1(-t / tau))
@@ -408,7 +413,9 @@ def evaluate(
         ok = (start > 0) & (end > 0)
         s_safe = jnp.where(ok, start, 1.0)
         e_safe = jnp.where(ok, end, 1.0)
-        geo = s_safe * jnp.exp(p * jnp.log(e_safe / s_safe))
+        # log(end) - log(start), not log(end / start): the ratio of two normal
+        # float32 values can leave float32's range (1e-36 / 1e3 is flushed to 0).
+        geo = s_safe * jnp.exp(p * (jnp.log(e_safe) - jnp.log(s_safe)))
         return jnp.where(ok, geo, _lerp(start, end, p))
     if kind == EXP_RATE:
         steps = jnp.maximum(b, 1e-12)

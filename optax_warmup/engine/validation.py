@@ -3,6 +3,13 @@
 Concrete arguments (Python numbers, NumPy values, concrete JAX arrays) are
 checked eagerly and raise ``ValueError`` naming the argument. Traced arguments
 cannot raise; each helper documents the clamp it applies instead.
+
+Values are computed in float32, so a value must be a real number that float32
+holds: finite, at most ``3.4028235e38`` in magnitude (a finite Python float
+such as ``1e39`` becomes inf after the cast) and either 0 or at least
+``1.1754944e-38`` (float32's smallest normal number; smaller ones are flushed
+to 0 on some backends). Wrong types (``None``, strings, bytes, complex
+numbers) raise ``ValueError`` naming the argument, at construction.
 """
 
 from __future__ import annotations
@@ -16,6 +23,10 @@ from jax.core import Tracer
 from jax.typing import ArrayLike
 
 _INT32_MAX = int(np.iinfo(np.int32).max)
+_INT64_MAX = int(np.iinfo(np.int64).max)
+F32_MAX = float(np.finfo(np.float32).max)
+F32_TINY = float(np.finfo(np.float32).tiny)
+LOG_F32_MAX = float(np.log(F32_MAX))
 
 
 def is_traced(x: Any) -> bool:
@@ -24,13 +35,20 @@ def is_traced(x: Any) -> bool:
 
 
 def concrete_value(x: Any) -> np.ndarray | None:
-    """Return ``x`` as a NumPy array when its value is known, else ``None``."""
+    """Return ``x`` as a NumPy array when its value is known, else ``None``.
+
+    Values NumPy cannot hold as numbers (``None``, bytes, ragged lists, Python
+    ints beyond 64 bits) come back as an ``object`` array for the checks to
+    reject by name.
+    """
     if is_traced(x):
         return None
     try:
         return np.asarray(x)
     except Exception:
-        return None
+        a = np.empty((), dtype=object)
+        a[()] = x
+        return a
 
 
 def x64_enabled() -> bool:
@@ -44,18 +62,64 @@ def index_dtype() -> jnp.dtype:
 
 
 def _describe(value: np.ndarray) -> str:
-    return repr(value.item()) if value.ndim == 0 else repr(value.tolist())
+    text = repr(value.item()) if value.ndim == 0 else repr(value.tolist())
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _is_big_int(v: np.ndarray) -> bool:
+    """A Python int too large for NumPy's integer types (an object array)."""
+    return v.dtype == object and v.ndim == 0 and type(v.item()) is int
 
 
 def check_finite(name: str, value: ArrayLike) -> None:
-    """Raise ``ValueError`` if a concrete ``value`` holds NaN or inf."""
+    """Raise ``ValueError`` unless a concrete ``value`` is a real number float32 holds.
+
+    Rejected: NaN and inf; finite values beyond float32's range (``1e39``,
+    which the cast turns into inf); nonzero values below float32's smallest
+    normal magnitude (``1e-40``); complex numbers; anything not a number
+    (``None``, strings, bytes, ragged lists). Traced values are not checked.
+    """
     v = concrete_value(value)
     if v is None:
         return
-    if v.dtype.kind in "fc" and not np.all(np.isfinite(v)):
-        raise ValueError(f"{name} must be finite, got {_describe(v)}.")
-    if v.dtype.kind not in "biufc":
+    if _is_big_int(v):
+        raise ValueError(f"{name}={v.item()} does not fit float32 (|x| <= {F32_MAX:.8g}).")
+    if v.dtype.kind == "c":
+        raise ValueError(f"{name} must be a real number, got {_describe(v)}.")
+    if v.dtype.kind not in "biuf":
         raise ValueError(f"{name} must be a number, got {_describe(v)}.")
+    if v.dtype.kind == "f":
+        if not np.all(np.isfinite(v)):
+            raise ValueError(f"{name} must be finite, got {_describe(v)}.")
+        mag = np.abs(v.astype(np.float64))
+        if np.any(mag > F32_MAX):
+            raise ValueError(
+                f"{name}={_describe(v)} does not fit float32 (|x| <= {F32_MAX:.8g}); "
+                "it would become inf."
+            )
+        if np.any((mag > 0) & (mag < F32_TINY)):
+            raise ValueError(
+                f"{name}={_describe(v)} is below float32's normal range; use 0 or a "
+                f"magnitude >= {F32_TINY:.8g}."
+            )
+    elif v.dtype.kind in "iu" and np.any(np.abs(v.astype(np.float64)) > F32_MAX):
+        raise ValueError(f"{name}={_describe(v)} does not fit float32.")  # pragma: no cover
+
+
+def check_growth(name: str, value: ArrayLike, log_peak: float, where: str) -> None:
+    """Raise ``ValueError`` naming ``name`` if a schedule would overflow float32.
+
+    ``log_peak`` is the natural log of the largest magnitude the schedule
+    reaches (computed by the caller in float64 from concrete arguments, e.g.
+    ``log|peak| + (cycles - 1) log(cycle_decay)``); ``where`` says when it is
+    reached. Traced arguments are the caller's to clamp.
+    """
+    if log_peak > LOG_F32_MAX:
+        raise ValueError(
+            f"{name}={_describe(np.asarray(value))} makes the schedule overflow float32 "
+            f"(about 1e{log_peak / np.log(10):.0f} {where}; float32 holds up to "
+            f"{F32_MAX:.3g})."
+        )
 
 
 def check_range(
@@ -94,6 +158,8 @@ def check_duration(name: str, value: ArrayLike) -> None:
     v = concrete_value(value)
     if v is None:
         return
+    if _is_big_int(v) or (v.dtype.kind == "u" and np.any(v > _INT64_MAX)):
+        raise ValueError(f"{name}={_describe(v)} exceeds the int64 range of step counts.")
     if v.dtype.kind not in "biuf":
         raise ValueError(f"{name} must be a whole number of steps, got {_describe(v)}.")
     if v.dtype.kind == "f":
@@ -106,6 +172,8 @@ def check_duration(name: str, value: ArrayLike) -> None:
             )
     if np.any(v < 0):
         raise ValueError(f"{name} must be >= 0, got {_describe(v)}.")
+    if np.any(v.astype(np.float64) >= 2.0**63):
+        raise ValueError(f"{name}={_describe(v)} exceeds the int64 range of step counts.")
     if not x64_enabled() and np.any(v > _INT32_MAX):
         raise ValueError(
             f"{name}={_describe(v)} exceeds the int32 range; enable 64-bit counts with "
