@@ -36,7 +36,7 @@ COSINE = 3  # f = 1 - ((1 + cos(pi p)) / 2)**a
 EXP_NORMALIZED = 4  # f = expm1(-a p) / expm1(-a)  (a -> 0: linear)
 EXP_APPROACH = 5  # f = 1 - exp(-t / a), open-ended (time constant a)
 GEOMETRIC = 6  # value = start * (end / start)**p (linear if signs differ)
-EXP_RATE = 7  # value = start * a**(q / b), q = t or staircase; clamp at end if d
+EXP_RATE = 7  # value = start * a**(q / b), q = t or staircase; clamp at end if d; finite
 # INV_SQRT: value = end + (start - end) * (a / (t + a))**k, k = b or 0.5 if b = 0, with t
 # floored to a multiple of c when c > 0 (staircase); open-ended.
 INV_SQRT = 8
@@ -423,6 +423,10 @@ def evaluate(
         rate_ok = a > 0
         value = start * jnp.exp(q * jnp.log(jnp.where(rate_ok, a, 1.0)))
         value = jnp.where(rate_ok, value, jnp.where(q > 0, 0.0, start))
+        # A growing rate (> 1, as peers allow) saturates at float32's largest
+        # finite magnitude instead of reaching inf.
+        big = jnp.finfo(value.dtype).max
+        value = jnp.clip(value, -big, big)
         clamped = jnp.where(a < 1, jnp.maximum(value, end), jnp.minimum(value, end))
         return jnp.where(d > 0, clamped, value)
     if kind == INV_SQRT:

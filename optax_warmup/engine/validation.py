@@ -143,10 +143,55 @@ def check_range(
         ok &= (v < high) if high_open else (v <= high)
     if not np.all(ok):
         lo = "(" if low_open else "["
-        hi = ")" if high_open else "]"
+        hi = ")" if high_open or high is None else "]"
         lo_s = "-inf" if low is None else f"{low:g}"
         hi_s = "inf" if high is None else f"{high:g}"
         raise ValueError(f"{name} must lie in {lo}{lo_s}, {hi_s}{hi}, got {_describe(v)}.")
+
+
+def check_cycle_decay(
+    name: str,
+    cycle_decay: ArrayLike,
+    *,
+    starts: ArrayLike,
+    ends: ArrayLike,
+    scales: ArrayLike,
+    period: ArrayLike,
+    num_cycles: ArrayLike | None,
+    cycle_mul: ArrayLike,
+) -> None:
+    """Raise ``ValueError`` if a concrete ``cycle_decay > 1`` overflows float32.
+
+    Cycle ``i``'s values are ``x * cycle_decay**(i * scale)``. The last cycle a
+    count can reach is the smaller of ``num_cycles`` and the cycles that fit
+    in the index range (``period`` steps each, times ``cycle_mul**i``); the
+    largest value there must fit float32. Traced arguments are not checked.
+    """
+    check_range(name, cycle_decay, low=0.0)
+    parts = [concrete_value(x) for x in (cycle_decay, starts, ends, scales, period, cycle_mul)]
+    limit = None if num_cycles is None else concrete_value(num_cycles)
+    if any(p is None for p in parts) or (num_cycles is not None and limit is None):
+        return
+    decay, s, e, sc, per, mul = (np.asarray(p, dtype=np.float64) for p in parts)
+    if decay.ndim or mul.ndim or float(decay) <= 1.0:
+        return
+    idx_max = float(np.iinfo(index_dtype()).max)
+    per_f = max(float(np.sum(per)), 1.0)
+    mul_f = float(mul)
+    if mul_f > 1.0:
+        fit = np.floor(np.log1p(idx_max * (mul_f - 1.0) / per_f) / np.log(mul_f)) + 1.0
+    else:
+        fit = np.floor(idx_max / per_f) + 1.0
+    cycles = fit if limit is None else min(fit, float(np.max(limit)))
+    sc = np.broadcast_to(sc, (max(s.size, 1), 2)) if sc.ndim else np.zeros((1, 2))
+    log_peak = -np.inf
+    for x, k in ((s, sc[..., 0]), (e, sc[..., 1])):
+        mag = np.abs(np.broadcast_to(x, k.shape))
+        ok = mag > 0
+        if np.any(ok):
+            logs = np.log(mag[ok]) + (cycles - 1.0) * np.maximum(k[ok], 0.0) * np.log(decay)
+            log_peak = max(log_peak, float(np.max(logs)))
+    check_growth(name, decay, log_peak, f"in cycle {int(cycles) - 1}")
 
 
 def check_duration(name: str, value: ArrayLike) -> None:

@@ -334,7 +334,9 @@ def cyclic(
       schedule: a non-cyclic library schedule with a positive total span.
       num_cycles: cycle limit (``None``: no limit).
       cycle_mul: cycle length multiplier (>= 1).
-      cycle_decay: peak multiplier per cycle (>= 0).
+      cycle_decay: peak multiplier per cycle (>= 0). A concrete value above 1
+        whose growth overflows float32 within the cycles a count can reach
+        raises ``ValueError``.
 
     Returns:
       A cyclic schedule, evaluated in O(1) whatever the number of cycles.
@@ -347,6 +349,16 @@ def cyclic(
     """
     if not isinstance(schedule, _engine.PhaseSchedule) or schedule.is_cyclic:
         raise ValueError("cyclic() needs a non-cyclic library schedule to repeat.")
+    v.check_cycle_decay(
+        "cycle_decay",
+        cycle_decay,
+        starts=schedule.starts,
+        ends=schedule.ends,
+        scales=schedule.cycle_scale,
+        period=schedule.spans,
+        num_cycles=num_cycles,
+        cycle_mul=cycle_mul,
+    )
     return _engine.from_arrays(
         schedule.spans,
         schedule.starts,
