@@ -191,7 +191,8 @@ def check_cycle_decay(
         if np.any(ok):
             logs = np.log(mag[ok]) + (cycles - 1.0) * np.maximum(k[ok], 0.0) * np.log(decay)
             log_peak = max(log_peak, float(np.max(logs)))
-    check_growth(name, decay, log_peak, f"in cycle {int(cycles) - 1}")
+    where = f"in cycle {int(cycles) - 1}; limit the number of cycles or lower it"
+    check_growth(name, decay, log_peak, where)
 
 
 def check_duration(name: str, value: ArrayLike) -> None:

@@ -42,10 +42,13 @@ def evaluate(schedule: Any, counts: Any) -> np.ndarray:
 
     Compiled once per bucket of sizes (powers of two from 4096 up to 2**20
     counts at a time), so a preview compiles once or twice whatever it asks for.
+    Counts beyond the index dtype's range (int32 without x64) saturate at its
+    largest value, as the schedules' own counts do, instead of wrapping.
     """
     s = _combine.as_schedule(schedule)
     counts = np.asarray(counts, dtype=np.int64).reshape(-1)
     idt = v.index_dtype()
+    counts = np.clip(counts, np.iinfo(idt).min, np.iinfo(idt).max)
     parts = []
     for i in range(0, max(counts.size, 1), _CHUNK):
         chunk = counts[i : i + _CHUNK]
@@ -208,20 +211,42 @@ def sample_counts(schedule: Any, num_steps: int, max_points: int = 2000) -> np.n
     return c[(c >= 0) & (c < num_steps)]
 
 
+# Up to this many steps, ``compare`` evaluates every step; beyond, the sample
+# counts of both schedules (evenly spaced plus both sides of every boundary).
+MAX_EXACT_STEPS = 1 << 21
+
+
 def compare(a: Any, b: Any, num_steps: int, tol: float, max_ranges: int = 5) -> dict[str, Any]:
     """Where and by how much two schedules differ over counts ``0 .. num_steps - 1``.
 
     Two values differ when ``|a - b| > tol * peak``, ``peak`` the largest
-    magnitude either schedule reaches. Returns a JSON-serialisable dict.
+    finite magnitude either schedule reaches; a step where either value is not
+    finite (NaN, inf) always differs. Up to ``MAX_EXACT_STEPS`` (2**21) steps
+    every step is compared; beyond, only sampled counts (evenly spaced, plus
+    both sides of each phase boundary), and ``"sampled"`` gives how many:
+    ``num_differ`` and the ranges then count sampled steps (a range runs from
+    the first to the last differing sample). Returns a dict for
+    ``json.dumps``; values that are not finite are ``None``.
     """
-    counts = np.arange(num_steps)
-    va = evaluate(a, counts).astype(np.float64)
-    vb = evaluate(b, counts).astype(np.float64)
-    diff = np.abs(va - vb)
-    peak = float(max(np.abs(va).max(), np.abs(vb).max(), 0.0)) if num_steps else 0.0
+    if num_steps <= MAX_EXACT_STEPS:
+        counts = np.arange(num_steps)
+        sampled = None
+    else:
+        counts = np.union1d(
+            sample_counts(a, num_steps, 1 << 16), sample_counts(b, num_steps, 1 << 16)
+        )
+        sampled = int(counts.size)
+    with np.errstate(all="ignore"):
+        va = evaluate(a, counts).astype(np.float64)
+        vb = evaluate(b, counts).astype(np.float64)
+        finite = np.isfinite(va) & np.isfinite(vb)
+        diff = np.where(finite, np.abs(va - vb), np.inf)
+        mags = np.abs(np.concatenate([va[np.isfinite(va)], vb[np.isfinite(vb)], [0.0]]))
+    n = counts.size
+    peak = float(mags.max())
     scale = peak if peak > 0 else 1.0
     bad = diff > tol * scale
-    i = int(diff.argmax()) if num_steps else 0
+    i = int(diff.argmax()) if n else 0
     ranges = []
     if bad.any():
         edges = np.diff(np.concatenate([[0], bad.astype(np.int8), [0]]))
@@ -230,25 +255,32 @@ def compare(a: Any, b: Any, num_steps: int, tol: float, max_ranges: int = 5) -> 
             j = s0 + int(diff[s0:s1].argmax())
             ranges.append(
                 {
-                    "first": int(s0),
-                    "last": int(s1 - 1),
-                    "max_abs_diff": float(diff[j]),
-                    "at": int(j),
+                    "first": int(counts[s0]),
+                    "last": int(counts[s1 - 1]),
+                    "max_abs_diff": _finite_or_none(diff[j]),
+                    "at": int(counts[j]),
                 }
             )
-    first = int(np.argmax(bad)) if bad.any() else None
+    first = int(counts[int(np.argmax(bad))]) if bad.any() else None
     return {
         "steps": num_steps,
+        "sampled": sampled,
         "tolerance": tol,
         "peak": peak,
         "equal": not bool(bad.any()),
-        "max_abs_diff": float(diff[i]) if num_steps else 0.0,
-        "max_rel_diff": float(diff[i]) / scale if num_steps else 0.0,
-        "at": i,
-        "a_at": float(va[i]) if num_steps else None,
-        "b_at": float(vb[i]) if num_steps else None,
+        "max_abs_diff": _finite_or_none(diff[i]) if n else 0.0,
+        "max_rel_diff": _finite_or_none(diff[i] / scale) if n else 0.0,
+        "at": int(counts[i]) if n else 0,
+        "a_at": _finite_or_none(va[i]) if n else None,
+        "b_at": _finite_or_none(vb[i]) if n else None,
         "num_differ": int(bad.sum()),
         "first_differ": first,
         "ranges": ranges,
         "num_ranges": int(np.sum(np.diff(np.concatenate([[0], bad.astype(np.int8)])) == 1)),
     }
+
+
+def _finite_or_none(x: Any) -> float | None:
+    """``float(x)``, or ``None`` when it is NaN or infinite (strict JSON has neither)."""
+    f = float(x)
+    return f if np.isfinite(f) else None

@@ -76,9 +76,7 @@ def _widen(x: Any) -> Any:
     if not hasattr(x, "dtype"):
         return x
     dt = jnp.dtype(x.dtype)
-    if jnp.issubdtype(dt, jnp.integer) or (
-        jnp.issubdtype(dt, jnp.floating) and dt.itemsize < 4
-    ):
+    if jnp.issubdtype(dt, jnp.integer) or (jnp.issubdtype(dt, jnp.floating) and dt.itemsize < 4):
         return jnp.asarray(x, jnp.float32)
     return x
 
