@@ -143,7 +143,7 @@ def check_range(
         ok &= (v < high) if high_open else (v <= high)
     if not np.all(ok):
         lo = "(" if low_open else "["
-        hi = ")" if high_open or high is None else "]"
+        hi = ")" if high_open else "]"
         lo_s = "-inf" if low is None else f"{low:g}"
         hi_s = "inf" if high is None else f"{high:g}"
         raise ValueError(f"{name} must lie in {lo}{lo_s}, {hi_s}{hi}, got {_describe(v)}.")

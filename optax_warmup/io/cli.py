@@ -330,7 +330,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     a, b = load(args.a), load(args.b)
     steps = _steps(args.steps, [a, b])
     if not 0 <= args.tol < math.inf:
-        raise UsageError(f"--tol must be a finite number >= 0, got {args.tol}")
+        raise UsageError(f"--tol must be >= 0 and finite, got {args.tol}")
     r = _preview.compare(a.schedule, b.schedule, steps, args.tol)
     if args.json:
         print(dumps({"a": a.label, "b": b.label, **r}, indent=2))
