@@ -156,8 +156,17 @@ def _scales(
     elif isinstance(boundaries_and_scales, Mapping):
         items = sorted(boundaries_and_scales.items())
         bounds, scales = _stack([b for b, _ in items]), _stack([s for _, s in items])
-    else:
+    elif (
+        isinstance(boundaries_and_scales, tuple | list)
+        and len(boundaries_and_scales) == 2
+        and all(np.ndim(x) == 1 or v.is_traced(x) for x in boundaries_and_scales)
+    ):
         bounds, scales = (_stack(x) for x in boundaries_and_scales)
+    else:
+        raise ValueError(
+            f"{name} must be a {{step: scale}} dict, a (steps, scales) pair or None, "
+            f"got {boundaries_and_scales!r:.80}."
+        )
     v.check_duration(name, bounds)
     v.check_range(name, scales, low=0.0)
     first = jnp.reshape(jnp.asarray(init_value, jnp.float32), (1,))
