@@ -41,6 +41,12 @@ ROOT = Path(__file__).resolve().parents[1]
 F32_MAX = float(np.finfo(np.float32).max)
 AR = "\u0661\u0660"  # "10" in Arabic-Indic digits
 
+
+def bad(x: object) -> Any:
+    """A deliberately wrong argument (typed ``Any`` for the type checker)."""
+    return x
+
+
 # --- constructors: concrete arguments -----------------------------------------------
 
 # (id, constructor call, exact start of the error message naming the argument)
@@ -103,34 +109,58 @@ CONSTRUCTOR_ERRORS: list[tuple[str, Callable[[], Any], str]] = [
         "final_div_factor must be finite",
     ),
     # wrong types, named at construction
-    ("peak None", lambda: ow.warmup_schedule(None, 10), "peak_value must be a number, got None"),
-    ("peak str", lambda: ow.warmup_schedule("abc", 10), "peak_value must be a number, got 'abc'"),
-    ("peak bytes", lambda: ow.warmup_schedule(b"1", 10), "peak_value must be a number, got b'1'"),
+    (
+        "peak None",
+        lambda: ow.warmup_schedule(bad(None), 10),
+        "peak_value must be a number, got None",
+    ),
+    (
+        "peak str",
+        lambda: ow.warmup_schedule(bad("abc"), 10),
+        "peak_value must be a number, got 'abc'",
+    ),
+    (
+        "peak bytes",
+        lambda: ow.warmup_schedule(bad(b"1"), 10),
+        "peak_value must be a number, got b'1'",
+    ),
     ("peak complex", lambda: ow.warmup_schedule(1 + 2j, 10), "peak_value must be a real number"),
-    ("steps None", lambda: ow.warmup_schedule(1.0, None), "warmup_steps must be a whole number"),
+    (
+        "steps None",
+        lambda: ow.warmup_schedule(1.0, bad(None)),
+        "warmup_steps must be a whole number",
+    ),
     ("steps complex", lambda: ow.warmup_schedule(1.0, 3j), "warmup_steps must be a whole number"),
-    ("steps str", lambda: ow.cosine_decay(1.0, "10"), "decay_steps must be a whole number"),
-    ("schedule_free None", lambda: ow.schedule_free(None, 0.1), "base_optimizer must be an optax"),
+    ("steps str", lambda: ow.cosine_decay(1.0, bad("10")), "decay_steps must be a whole number"),
+    (
+        "schedule_free None",
+        lambda: ow.schedule_free(bad(None), 0.1),
+        "base_optimizer must be an optax",
+    ),
     (
         "schedule_free lr None",
-        lambda: ow.schedule_free(optax.sgd(0.1), None),
+        lambda: ow.schedule_free(optax.sgd(0.1), bad(None)),
         "learning_rate must be a number",
     ),
     (
         "schedule_free lr str",
-        lambda: ow.schedule_free(optax.sgd(0.1), "fast"),
+        lambda: ow.schedule_free(optax.sgd(0.1), bad("fast")),
         "learning_rate must be a number",
     ),
-    ("parse_spec bytes", lambda: ow.parse_spec(b"linear(10)"), "spec must be a string, got bytes"),
-    ("parse_spec None", lambda: ow.parse_spec(None), "spec must be a string, got NoneType"),
+    (
+        "parse_spec bytes",
+        lambda: ow.parse_spec(bad(b"linear(10)")),
+        "spec must be a string, got bytes",
+    ),
+    ("parse_spec None", lambda: ow.parse_spec(bad(None)), "spec must be a string, got NoneType"),
     (
         "piecewise list",
-        lambda: ow.piecewise_constant_schedule(1.0, [1.0, 2.0]),
+        lambda: ow.piecewise_constant_schedule(1.0, bad([1.0, 2.0])),
         "boundaries_and_scales must be a {step: scale} dict",
     ),
     (
         "piecewise str",
-        lambda: ow.piecewise_constant_schedule(1.0, "abc"),
+        lambda: ow.piecewise_constant_schedule(1.0, bad("abc")),
         "boundaries_and_scales must be a {step: scale} dict",
     ),
     # durations past the index range
@@ -310,7 +340,7 @@ TREES = {
 
 
 def _fixed(kwargs: dict[str, Any], count: int) -> dict[str, Any]:
-    return {k: float(f(count)) if callable(f) else f for k, f in kwargs.items()}
+    return {k: float(bad(f)(count)) if callable(f) else f for k, f in kwargs.items()}
 
 
 @pytest.mark.parametrize("tree", list(TREES))
@@ -321,13 +351,13 @@ def test_inject_schedules_any_leaf_dtype(name: str, tree: str) -> None:
     grads = jax.tree.map(lambda x: (3 * x + 1).astype(x.dtype), params)
     tx = ow.inject_schedules(factory)(**kwargs)
     state = tx.init(params)
-    u1, state = tx.update(grads, state, params)
-    u2, state = tx.update(grads, state, params)
+    u1, state = bad(tx.update(grads, state, params))
+    u2, state = bad(tx.update(grads, state, params))
     # Oracle: optax itself on the float32 tree with the values fixed, cast to each leaf.
     wide = jax.tree.map(lambda x: x.astype(jnp.float32), params)
     gwide = jax.tree.map(lambda x: x.astype(jnp.float32), grads)
     ref = factory(**_fixed(kwargs, 0))
-    r1, _ = ref.update(gwide, ref.init(wide), wide)
+    r1, _ = bad(ref.update(gwide, ref.init(wide), wide))
     for k in params:
         assert u1[k].dtype == params[k].dtype
         assert np.all(np.isfinite(np.asarray(u2[k], np.float64)))

@@ -311,7 +311,7 @@ def cmd_plot(args: argparse.Namespace) -> int:
     if args.log:
         ax.set_yscale("log")
     if args.title:
-        ax.set_title(_plot.escape_text(args.title))
+        ax.set_title(_plot.escape_text(args.title) or "")
     ax.grid(alpha=0.3)
     fig.tight_layout()
     try:
