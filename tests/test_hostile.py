@@ -401,6 +401,8 @@ CLI_ERRORS: list[tuple[str, list[str], str]] = [
     ("dpi not int", ["plot", "linear(10)", "-o", "x.png", "--dpi", "big"], "invalid int value"),
     ("tol nan", ["compare", "linear(10)", "linear(10)", "--tol", "nan"], "--tol must be >= 0"),
     ("steps 1e30", ["show", "linear(10)", "--steps", "1e30"], "beyond the int64 range"),
+    ("width", ["show", "linear(10)", "--width", "100000"], "--width must lie in [20, 1000]"),
+    ("height", ["show", "linear(10)", "--height", "-5"], "--height must lie in [5, 200]"),
     ("deep json", ["show", "[" * 100000 + "]" * 100000], ""),
     (
         "json NaN",
@@ -464,6 +466,13 @@ def test_cli_compare_long_runs_sampled(capsys: pytest.CaptureFixture[str]) -> No
     p = np.linspace(0, 1, 1_000_001)
     want = np.max(np.abs((1 + np.cos(np.pi * p)) / 2 - (1 - p)))
     assert data["max_abs_diff"] == pytest.approx(want, rel=1e-4)
+
+
+def test_cli_huge_cycle_counts_no_overflow(capsys: pytest.CaptureFixture[str]) -> None:
+    # 2**(2e9) cycles' worth of steps: the run length is capped at 2**62, no OverflowError.
+    code, out, err = _main(capsys, "show", "cycle(linear(5), n=100, mul=1e30)", "--json")
+    assert code == 0, err
+    assert json.loads(out)["steps"] == 2**62
 
 
 def test_compare_nan_never_equal() -> None:

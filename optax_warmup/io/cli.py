@@ -44,6 +44,8 @@ MAX_CONFIG_BYTES = 1 << 20
 MAX_YAML_ALIASES = 100
 DPI_RANGE = (10, 1200)
 WARMUP_SAMPLES = 1 << 16
+WIDTH_RANGE = (20, 1000)
+HEIGHT_RANGE = (5, 200)
 
 
 class UsageError(Exception):
@@ -250,11 +252,18 @@ def terminal_plot(series: list[tuple[Any, Any, str | None]], width: int, height:
 
 
 def _plot_size(args: argparse.Namespace) -> tuple[int, int]:
+    for name, value, (lo, hi) in (
+        ("--width", args.width, WIDTH_RANGE),
+        ("--height", args.height, HEIGHT_RANGE),
+    ):
+        if value is not None and not lo <= value <= hi:
+            raise UsageError(f"{name} must lie in [{lo}, {hi}], got {value}")
     cols = shutil.get_terminal_size((80, 24)).columns
     return args.width or max(40, min(cols, 100)), args.height
 
 
 def cmd_show(args: argparse.Namespace) -> int:
+    size = _plot_size(args)  # checked before any output
     loaded = load(args.schedule)
     steps = _steps(args.steps, [loaded])
     data = show_data(loaded, steps)
@@ -285,7 +294,7 @@ def cmd_show(args: argparse.Namespace) -> int:
         print(f"{step:>12}  {value:>12}  {ratio:>8}  {p['label']}")
     if not args.no_plot:
         print()
-        print(terminal_plot([(counts, values, None)], *_plot_size(args)))
+        print(terminal_plot([(counts, values, None)], *size))
     return 0
 
 
@@ -345,8 +354,13 @@ def cmd_compare(args: argparse.Namespace) -> int:
     if r["equal"]:
         print(f"same: no step differs by more than {args.tol:g} x peak")
         return 0
+    where = (
+        f"{_fmt_step(steps)} steps"
+        if r["sampled"] is None
+        else f"{_fmt_step(r['sampled'])} sampled steps"
+    )
     print(
-        f"differ at {_fmt_step(r['num_differ'])} of {_fmt_step(steps)} steps "
+        f"differ at {_fmt_step(r['num_differ'])} of {where} "
         f"(by more than {args.tol:g} x peak), first at step {_fmt_step(r['first_differ'])}, "
         f"in {r['num_ranges']} range(s):"
     )

@@ -7,6 +7,7 @@ Python values.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import jax
@@ -81,8 +82,7 @@ def schedule_length(schedule: Any) -> int | None:
             limit = int(np.asarray(schedule.num_cycles))
             n = limit if limit < np.iinfo(np.int32).max else _SHOWN_CYCLES
             mul = float(np.asarray(schedule.cycle_mul))
-            cycles = n if mul == 1 else (mul**n - 1) / (mul - 1)
-            return prefix + round(body * cycles)
+            return min(prefix + round(body * _cycle_lengths(n, mul)), _MAX_LENGTH)
         total = int(spans.sum())
         if spans[-1] == 0 and schedule.kinds[-1] in _OPEN_ENDED:
             total += max(10 * total, 1000)
@@ -97,6 +97,19 @@ def schedule_length(schedule: Any) -> int | None:
         tail = schedule_length(schedule.pieces[-1]) if schedule.rebase else None
         return last + (tail or 0) or None
     return None
+
+
+_MAX_LENGTH = 2**62
+
+
+def _cycle_lengths(n: int, mul: float) -> float:
+    """``1 + mul + ... + mul**(n - 1)`` (the length of ``n`` cycles in first-cycle
+    lengths), capped at ``2**62`` instead of overflowing."""
+    if mul == 1:
+        return float(n)
+    if n * math.log(mul) > math.log(float(_MAX_LENGTH)) + math.log(mul):
+        return float(_MAX_LENGTH)
+    return (mul**n - 1) / (mul - 1)
 
 
 def warmup_steps(schedule: Any, num_steps: int) -> int:
@@ -191,8 +204,8 @@ def key_steps(schedule: Any, num_steps: int, warmup: int) -> list[tuple[int, str
             mul = float(np.asarray(schedule.cycle_mul))
             limit = int(np.asarray(schedule.num_cycles))
             for k in range(1, min(_SHOWN_CYCLES, limit)):
-                done = k if mul == 1 else (mul**k - 1) / (mul - 1)
-                add(prefix + round(body * done), f"cycle {k + 1} starts")
+                done = min(body * _cycle_lengths(k, mul), _MAX_LENGTH)
+                add(prefix + round(done), f"cycle {k + 1} starts")
     for q in (1, 2, 3):
         add(q * num_steps // 4, f"{25 * q}% of the run")
     add(num_steps - 1, "last update")
