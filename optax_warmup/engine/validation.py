@@ -5,10 +5,10 @@ checked eagerly and raise ``ValueError`` naming the argument. Traced arguments
 cannot raise; each helper documents the clamp it applies instead.
 
 Values are computed in float32, so a value must be a real number that float32
-holds: finite, at most ``3.4028235e38`` in magnitude (a finite Python float
-such as ``1e39`` becomes inf after the cast) and either 0 or at least
-``1.1754944e-38`` (float32's smallest normal number; smaller ones are flushed
-to 0 on some backends). Wrong types (``None``, strings, bytes, complex
+holds: finite and at most ``3.4028235e38`` in magnitude (a finite Python
+float such as ``1e39`` becomes inf after the cast). Magnitudes below float32's
+smallest normal number (``1.1754944e-38``) are accepted and may be flushed to
+0 by the backend. Wrong types (``None``, strings, bytes, complex
 numbers) raise ``ValueError`` naming the argument, at construction.
 """
 
@@ -75,8 +75,7 @@ def check_finite(name: str, value: ArrayLike) -> None:
     """Raise ``ValueError`` unless a concrete ``value`` is a real number float32 holds.
 
     Rejected: NaN and inf; finite values beyond float32's range (``1e39``,
-    which the cast turns into inf); nonzero values below float32's smallest
-    normal magnitude (``1e-40``); complex numbers; anything not a number
+    which the cast turns into inf); complex numbers; anything not a number
     (``None``, strings, bytes, ragged lists). Traced values are not checked.
     """
     v = concrete_value(value)
@@ -96,11 +95,6 @@ def check_finite(name: str, value: ArrayLike) -> None:
             raise ValueError(
                 f"{name}={_describe(v)} does not fit float32 (|x| <= {F32_MAX:.8g}); "
                 "it would become inf."
-            )
-        if np.any((mag > 0) & (mag < F32_TINY)):
-            raise ValueError(
-                f"{name}={_describe(v)} is below float32's normal range; use 0 or a "
-                f"magnitude >= {F32_TINY:.8g}."
             )
     elif v.dtype.kind in "iu" and np.any(np.abs(v.astype(np.float64)) > F32_MAX):
         raise ValueError(f"{name}={_describe(v)} does not fit float32.")  # pragma: no cover
