@@ -190,9 +190,9 @@ def show_data(loaded: Loaded, steps: int) -> dict[str, Any]:
         else np.unique(np.linspace(0, warm, WARMUP_SAMPLES).round().astype(np.int64))
     )
     counts = np.unique(np.concatenate([samples, [m for m, _ in marks]])).astype(np.int64)
-    with np.errstate(all="ignore"):
-        values = _preview.evaluate(s, counts)
-        warm_values = _preview.evaluate(s, warm_counts)
+    with np.errstate(all="ignore"):  # one call, one compile
+        both = _preview.evaluate(s, np.concatenate([counts, warm_counts]))
+    values, warm_values = both[: counts.size], both[counts.size :]
     short = [_config.shortest_float(x, values.dtype) for x in values]
     at = dict(zip(counts.tolist(), short, strict=True))
     period = _preview.effective_warmup_period(warm_values)
