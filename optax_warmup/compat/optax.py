@@ -410,7 +410,7 @@ def _divisors(div_factor: ArrayLike, final_div_factor: ArrayLike) -> tuple[jax.A
     (``ValueError`` naming them); traced ones are raised to at least 1e-30."""
     out = []
     for name, x in (("div_factor", div_factor), ("final_div_factor", final_div_factor)):
-        v.check_range(name, x, low=0.0, low_open=True)
+        v.check_range(name, x, low=0.0, low_open=True, scalar=True)
         out.append(jnp.maximum(jnp.asarray(x, jnp.float32), 1e-30))
     return out[0], out[1]
 

@@ -71,16 +71,24 @@ def _is_big_int(v: np.ndarray) -> bool:
     return v.dtype == object and v.ndim == 0 and type(v.item()) is int
 
 
-def check_finite(name: str, value: ArrayLike) -> None:
+def _check_scalar(name: str, v: np.ndarray, scalar: bool) -> None:
+    if scalar and v.ndim != 0 and not _is_big_int(v):
+        raise ValueError(f"{name} must be a single number, got {_describe(v)}.")
+
+
+def check_finite(name: str, value: ArrayLike, *, scalar: bool = False) -> None:
     """Raise ``ValueError`` unless a concrete ``value`` is a real number float32 holds.
 
     Rejected: NaN and inf; finite values beyond float32's range (``1e39``,
     which the cast turns into inf); complex numbers; anything not a number
-    (``None``, strings, bytes, ragged lists). Traced values are not checked.
+    (``None``, strings, bytes, ragged lists); with ``scalar=True``, arrays and
+    lists. Traced values are not checked.
     """
     v = concrete_value(value)
     if v is None:
         return
+    if v.dtype != object:
+        _check_scalar(name, v, scalar)
     if _is_big_int(v):
         raise ValueError(f"{name}={v.item()} does not fit float32 (|x| <= {F32_MAX:.8g}).")
     if v.dtype.kind == "c":
@@ -124,9 +132,11 @@ def check_range(
     high: float | None = None,
     low_open: bool = False,
     high_open: bool = False,
+    scalar: bool = False,
 ) -> None:
-    """Raise ``ValueError`` if a concrete ``value`` lies outside the interval."""
-    check_finite(name, value)
+    """Raise ``ValueError`` if a concrete ``value`` lies outside the interval
+    (or, with ``scalar=True``, is not a single number)."""
+    check_finite(name, value, scalar=scalar)
     v = concrete_value(value)
     if v is None:
         return
@@ -189,15 +199,18 @@ def check_cycle_decay(
     check_growth(name, decay, log_peak, where)
 
 
-def check_duration(name: str, value: ArrayLike) -> None:
+def check_duration(name: str, value: ArrayLike, *, scalar: bool = False) -> None:
     """Check a step count: a non-negative whole number that fits the index dtype.
 
-    Traced durations are not checked; :func:`as_duration` rounds them to the
-    nearest integer and clamps them at zero.
+    ``scalar=True`` also refuses arrays and lists. Traced durations are not
+    checked; :func:`as_duration` rounds them to the nearest integer and clamps
+    them at zero.
     """
     v = concrete_value(value)
     if v is None:
         return
+    if v.dtype != object:
+        _check_scalar(name, v, scalar)
     if _is_big_int(v) or (v.dtype.kind == "u" and np.any(v > _INT64_MAX)):
         raise ValueError(f"{name}={_describe(v)} exceeds the int64 range of step counts.")
     if v.dtype.kind not in "biuf":

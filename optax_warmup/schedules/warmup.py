@@ -29,8 +29,8 @@ def warmup_phase(
     ``W - 1`` is at the peak. With ``init_value`` it is the optax / Hugging
     Face convention: ``init + (peak - init) f(c / W)``, ``init`` at count 0.
     """
-    v.check_duration("warmup_steps", warmup_steps)
-    v.check_finite("peak_value", peak_value)
+    v.check_duration("warmup_steps", warmup_steps, scalar=True)
+    v.check_finite("peak_value", peak_value, scalar=True)
     resolved = _shapes.resolve(shape, "warmup")
     if init_value is None:
         if resolved.kind == _shapes.CONSTANT:
@@ -38,7 +38,7 @@ def warmup_phase(
                 "a constant warmup holds init_value and then jumps to the peak; pass init_value."
             )
         return _engine.Phase(warmup_steps, 0.0, peak_value, resolved, offset=1, scale_end=1.0)
-    v.check_finite("init_value", init_value)
+    v.check_finite("init_value", init_value, scalar=True)
     return _engine.Phase(warmup_steps, init_value, peak_value, resolved, scale_end=1.0)
 
 

@@ -85,7 +85,7 @@ def schedule_free(
             f"got {base_optimizer!r:.80}."
         )
     if not callable(learning_rate):
-        v.check_finite("learning_rate", learning_rate)
+        v.check_finite("learning_rate", learning_rate, scalar=True)
     v.check_range("b1", b1, low=0.0, high=1.0, low_open=True)
     lr: Any = learning_rate
     if callable(learning_rate):
