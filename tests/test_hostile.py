@@ -132,6 +132,31 @@ CONSTRUCTOR_ERRORS: list[tuple[str, Callable[[], Any], str]] = [
     ("steps complex", lambda: ow.warmup_schedule(1.0, 3j), "warmup_steps must be a whole number"),
     ("steps str", lambda: ow.cosine_decay(1.0, bad("10")), "decay_steps must be a whole number"),
     (
+        "peak list",
+        lambda: ow.warmup_schedule(bad([1.0, 2.0]), 10),
+        "peak_value must be a single number",
+    ),
+    (
+        "steps list",
+        lambda: ow.warmup_schedule(1.0, bad([5, 6])),
+        "warmup_steps must be a single number",
+    ),
+    (
+        "end list",
+        lambda: ow.linear_decay(1.0, 10, end_value=bad([0.1])),
+        "end_value must be a single number",
+    ),
+    (
+        "div_factor list",
+        lambda: ow.linear_onecycle_schedule(100, 1.0, div_factor=bad([2.0, 3.0])),
+        "div_factor must be a single number",
+    ),
+    (
+        "schedule_free lr list",
+        lambda: ow.schedule_free(optax.sgd(0.1), bad([0.1, 0.2])),
+        "learning_rate must be a single number",
+    ),
+    (
         "schedule_free None",
         lambda: ow.schedule_free(bad(None), 0.1),
         "base_optimizer must be an optax",
