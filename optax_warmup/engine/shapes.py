@@ -39,7 +39,7 @@ COSINE = 3  # f = 1 - ((1 + cos(pi p)) / 2)**a
 EXP_NORMALIZED = 4  # f = expm1(-a p) / expm1(-a)  (a -> 0: linear)
 EXP_APPROACH = 5  # f = 1 - exp(-t / a), open-ended (time constant a)
 GEOMETRIC = 6  # value = start * (end / start)**p (linear if signs differ)
-EXP_RATE = 7  # value = start * a**(q / b), q = t or staircase; clamp at end if d
+EXP_RATE = 7  # value = start * a**(q / b), q = t or staircase; clamp at end if d; finite
 # INV_SQRT: value = end + (start - end) * (a / (t + a))**k, k = b or 0.5 if b = 0, with t
 # floored to a multiple of c when c > 0 (staircase); open-ended.
 INV_SQRT = 8
@@ -409,10 +409,15 @@ def evaluate(
         w_end = jnp.where(a == 1, w_end, 1 - w_start_a)
         return _mix(start, end, w_start_a, w_end)
     if kind == EXP_NORMALIZED:
+        # expm1(-a p) / expm1(-a). For a < 0 (b = -a > 0) the ratio of two
+        # overflowing exponentials is rewritten as exp(-b q) expm1(-b p) / expm1(-b),
+        # q = 1 - p: every factor stays in [0, 1], so any finite rate gives a
+        # finite value.
         small = jnp.abs(a) < 1e-6
-        a_s = jnp.where(small, 1.0, a)
-        f = jnp.where(small, p, jnp.expm1(-a_s * p) / jnp.expm1(-a_s))
-        return _lerp(start, end, f)
+        b_s = jnp.where(small, 1.0, jnp.abs(a))
+        g = jnp.expm1(-b_s * p) / jnp.expm1(-b_s)
+        g = jnp.where(a < 0, jnp.exp(-b_s * q) * g, g)
+        return _lerp(start, end, jnp.where(small, p, g))
     if kind == EXP_APPROACH:
         tau = jnp.maximum(a, 1e-12)
         return _lerp(start, end, -jnp.expm1(-t / tau))
@@ -420,7 +425,9 @@ def evaluate(
         ok = (start > 0) & (end > 0)
         s_safe = jnp.where(ok, start, 1.0)
         e_safe = jnp.where(ok, end, 1.0)
-        geo = s_safe * jnp.exp(p * jnp.log(e_safe / s_safe))
+        # log(end) - log(start), not log(end / start): the ratio of two normal
+        # float32 values can leave float32's range (1e-36 / 1e3 is flushed to 0).
+        geo = s_safe * jnp.exp(p * (jnp.log(e_safe) - jnp.log(s_safe)))
         return jnp.where(ok, geo, _lerp(start, end, p))
     if kind == EXP_RATE:
         steps = jnp.maximum(b, 1e-12)
@@ -428,6 +435,10 @@ def evaluate(
         rate_ok = a > 0
         value = start * jnp.exp(q * jnp.log(jnp.where(rate_ok, a, 1.0)))
         value = jnp.where(rate_ok, value, jnp.where(q > 0, 0.0, start))
+        # A growing rate (> 1, as peers allow) saturates at float32's largest
+        # finite magnitude instead of reaching inf.
+        big = jnp.finfo(value.dtype).max
+        value = jnp.clip(value, -big, big)
         clamped = jnp.where(a < 1, jnp.maximum(value, end), jnp.minimum(value, end))
         return jnp.where(d > 0, clamped, value)
     if kind == INV_SQRT:
