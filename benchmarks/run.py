@@ -16,7 +16,7 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks import _common as c
-from benchmarks import memory, phases, report, sweeps, train_step, transforms
+from benchmarks import memory, phases, report, step, sweeps, train_step, transforms
 
 SECTIONS: dict[str, Callable[[c.Sizes, c.Results], None]] = {
     phases.SECTION: phases.run,
@@ -24,6 +24,7 @@ SECTIONS: dict[str, Callable[[c.Sizes, c.Results], None]] = {
     train_step.SECTION: train_step.run,
     transforms.SECTION: transforms.run,
     memory.SECTION: memory.run,
+    step.SECTION: step.run,
 }
 DEFAULT_OUT = Path(__file__).resolve().parent / "results"
 
