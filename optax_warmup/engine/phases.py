@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import jax
@@ -177,13 +177,28 @@ class PhaseSchedule:
     def __call__(self, count: ArrayLike) -> jax.Array:
         # One compiled program per schedule structure: eager calls compile once
         # instead of op by op; inside an outer jit this inlines.
-        value = _evaluate_jit(self, _saturate_host(count))
+        count = _saturate_host(count)
+        value = _evaluate_jit(self, count)
         if value.ndim == 0:
-            # A per-step value: keep its scalar code out of the consumers' fusions
-            # (XLA would otherwise copy it into every per-leaf update of a train
-            # step; benchmarks/step.py measures the difference).
-            value = jax.lax.optimization_barrier(value)
+            value = computed_once(value, count)
         return value
+
+
+def computed_once(value: jax.Array, count: Any) -> jax.Array:
+    """``value`` itself, computed once per step instead of inside every consumer.
+
+    XLA fuses cheap scalar code into each elementwise consumer, so a learning
+    rate read by every leaf of an update would be recomputed in each per-leaf
+    fusion (a bigger program, slower to compile). It does not copy a division
+    (an expensive op) into several consumers: dividing by a 1 that depends on
+    the runtime ``count`` (so it cannot be folded) makes XLA compute the scalar
+    once and every leaf read it. ``jax.lax.optimization_barrier`` does not
+    help: XLA removes it before fusion on CPU. Exact (``x / 1 == x``);
+    differentiable; measured by ``python -m benchmarks --only step`` (c).
+    """
+    c = jnp.asarray(count)
+    one = jnp.where(c >= -1, 1, 2).astype(value.dtype)
+    return value / one
 
 
 jax.tree_util.register_dataclass(
@@ -687,34 +702,6 @@ _FEW = 4
 _COMPARE_ALL_LIMIT = 1 << 16
 
 
-class _Picker:
-    """Reads per-phase arrays at the phase of each count.
-
-    One phase: a static slice. Up to ``_FEW``: a chain of selects on the
-    comparisons of the count with the boundaries (monotone, so the last true
-    comparison wins). Beyond: a gather at the index of a binary search.
-    """
-
-    def __init__(self, bounds: jax.Array, u: jax.Array):
-        n = bounds.shape[0]
-        self.n = n
-        self.flags: list[jax.Array] = []
-        self.idx: jax.Array | None = None
-        if 1 < n <= _FEW:
-            self.flags = [u >= bounds[j] for j in range(n - 1)]
-        elif n > _FEW:
-            self.idx = jnp.minimum(_search(bounds, u), n - 1)
-
-    def __call__(self, x: jax.Array) -> jax.Array:
-        if self.idx is not None:
-            return x[self.idx]
-        out = x[0]
-        for j, flag in enumerate(self.flags):
-            f = flag.reshape(flag.shape + (1,) * (x.ndim - 1))
-            out = jnp.where(f, x[j + 1], out)
-        return out
-
-
 def evaluate(schedule: PhaseSchedule, count: ArrayLike) -> jax.Array:
     """Evaluate ``schedule`` at ``count`` (any shape of integer or float counts).
 
@@ -747,20 +734,16 @@ def evaluate(schedule: PhaseSchedule, count: ArrayLike) -> jax.Array:
         u = jnp.where(in_body, prefix + u_body, t)
         u_frac = jnp.where(in_body, frac, 0.0).astype(compute)
         cycle = jnp.where(in_body, i, 0)
-    pick = _Picker(s.bounds.astype(idt), u)
-    begin = pick(s.begins.astype(idt))
-    k = u - begin
-    offset = pick(s.offsets)
-    length = pick(s.lengths)
-    span = pick(spans)
-    if s.num_phases == 1 and s.cycle_start is None:
-        steps_in = k.astype(compute) + offset
-        steps_left = jnp.where(
-            k < 2 ** (jnp.finfo(compute).nmant + 1),
-            length - steps_in,
-            (span - k).astype(compute) + (length - span.astype(compute) - offset),
-        )
-    else:
+    bounds = s.bounds.astype(idt)
+    n = s.num_phases
+
+    def phase_value(kind: int, pick: Callable[[jax.Array], jax.Array]) -> jax.Array:
+        """The value of a phase of shape ``kind``, its arrays read through ``pick``."""
+        begin = pick(s.begins.astype(idt))
+        k = u - begin
+        offset = pick(s.offsets)
+        length = pick(s.lengths)
+        span = pick(spans)
         steps_in = k.astype(compute) + offset + u_frac
         # Steps left to the end of the progress length. Past 2**24 steps into a phase
         # (float32), ``length - steps_in`` cannot resolve the last steps of the phase
@@ -768,39 +751,35 @@ def evaluate(schedule: PhaseSchedule, count: ArrayLike) -> jax.Array:
         left_int = (span - k).astype(compute) + (length - span.astype(compute) - offset) - u_frac
         exact = k < 2 ** (jnp.finfo(compute).nmant + 1)
         steps_left = jnp.where(exact, length - steps_in, left_int)
-    # In a stretched cycle (mul > 1) the progress comes from real steps: time and
-    # length times the stretch, from the exact steps since the cycle began.
-    progress = None
-    if cycle is not None:
-        stretched = in_body & (stretch != 1)
-        st = jnp.where(stretched, stretch, 1.0).astype(compute)
-        rel = (begin - prefix).astype(compute)
-        t_real = r.astype(compute) - rel * st + offset * st
-        len_real = length * st
-        progress = (
-            jnp.where(stretched, t_real, steps_in),
-            jnp.where(stretched, len_real, length),
-            jnp.where(stretched, len_real - t_real, steps_left),
-        )
-    start = pick(s.starts)
-    end = pick(s.ends)
-    params = pick(s.params)
-    if cycle is not None:
-        log_decay = jnp.log(jnp.maximum(s.cycle_decay, 1e-30))
-        zero_decay = s.cycle_decay <= 0
-        c = cycle.astype(compute)
-        scale = pick(s.cycle_scale)
+        # In a stretched cycle (mul > 1) the progress comes from real steps: time and
+        # length times the stretch, from the exact steps since the cycle began.
+        progress = None
+        start = pick(s.starts)
+        end = pick(s.ends)
+        params = pick(s.params)
+        if cycle is not None:
+            stretched = in_body & (stretch != 1)
+            st = jnp.where(stretched, stretch, 1.0).astype(compute)
+            rel = (begin - prefix).astype(compute)
+            t_real = r.astype(compute) - rel * st + offset * st
+            len_real = length * st
+            progress = (
+                jnp.where(stretched, t_real, steps_in),
+                jnp.where(stretched, len_real, length),
+                jnp.where(stretched, len_real - t_real, steps_left),
+            )
+            log_decay = jnp.log(jnp.maximum(s.cycle_decay, 1e-30))
+            zero_decay = s.cycle_decay <= 0
+            c = cycle.astype(compute)
+            scale = pick(s.cycle_scale)
 
-        def decayed(x: jax.Array, k: jax.Array) -> jax.Array:
-            e = c * k
-            factor = jnp.where(zero_decay, jnp.where(e > 0, 0.0, 1.0), jnp.exp(e * log_decay))
-            return x * factor
+            def decayed(x: jax.Array, k: jax.Array) -> jax.Array:
+                e = c * k
+                factor = jnp.where(zero_decay, jnp.where(e > 0, 0.0, 1.0), jnp.exp(e * log_decay))
+                return x * factor
 
-        start = decayed(start, scale[..., 0])
-        end = decayed(end, scale[..., 1])
-    distinct = sorted(set(s.kinds))
-
-    def shape_value(kind: int) -> jax.Array:
+            start = decayed(start, scale[..., 0])
+            end = decayed(end, scale[..., 1])
         fn = s.custom_fns[kind - _shapes.NUM_BUILTIN] if kind >= _shapes.NUM_BUILTIN else None
         return _shapes.evaluate(
             kind,
@@ -816,11 +795,43 @@ def evaluate(schedule: PhaseSchedule, count: ArrayLike) -> jax.Array:
             unit_power=s.unit_power,
         )
 
-    value = shape_value(distinct[0])
-    if len(distinct) > 1:
-        kind_at = pick(jnp.asarray(np.asarray(s.kinds, dtype=np.int32)))
-        for kind in distinct[1:]:
-            value = jnp.where(kind_at == kind, shape_value(kind), value)
+    distinct = sorted(set(s.kinds))
+    if n <= _FEW:
+        # Few phases: compare the count with each boundary and select; no gathers.
+        # Each distinct shape is evaluated once, on the arrays of its own phases
+        # (static slices when one phase has it, which XLA folds as constants).
+        after = [u >= bounds[j] for j in range(n - 1)]  # after[j - 1]: phase >= j
+
+        def chooser(members: list[int]) -> Callable[[jax.Array], jax.Array]:
+            def pick(x: jax.Array) -> jax.Array:
+                out = x[members[0]]
+                for j in members[1:]:
+                    f = after[j - 1]
+                    out = jnp.where(f.reshape(f.shape + (1,) * (x.ndim - 1)), x[j], out)
+                return out
+
+            return pick
+
+        values = {
+            kind: phase_value(kind, chooser([j for j in range(n) if s.kinds[j] == kind]))
+            for kind in distinct
+        }
+        value = values[s.kinds[0]]
+        for j in range(1, n):
+            if s.kinds[j] != s.kinds[j - 1]:
+                value = jnp.where(after[j - 1], values[s.kinds[j]], value)
+    else:
+        # Many phases: an unrolled binary search over the stored boundaries.
+        idx = jnp.minimum(_search(bounds, u), n - 1)
+
+        def gather(x: jax.Array) -> jax.Array:
+            return x[idx]
+
+        value = phase_value(distinct[0], gather)
+        if len(distinct) > 1:
+            kind_at = gather(jnp.asarray(np.asarray(s.kinds, dtype=np.int32)))
+            for kind in distinct[1:]:
+                value = jnp.where(kind_at == kind, phase_value(kind, gather), value)
     return value.astype(out)
 
 

@@ -206,7 +206,10 @@ def resolve(shape: ShapeLike, role: Role, name: str = "shape") -> ResolvedShape:
 def _progress(t: jax.Array, length: jax.Array) -> jax.Array:
     """Progress ``t / length`` clipped to [0, 1]; a zero-length phase is complete."""
     ok = length > 0
-    return jnp.where(ok, jnp.clip(t / jnp.where(ok, length, 1), 0, 1), 1)
+    # ``t >= length`` gives exactly 1 even where XLA divides by a constant length
+    # as a multiplication by its reciprocal (``41 * (1 / 41) < 1`` in float32).
+    p = jnp.clip(t / jnp.where(ok, length, 1), 0, 1)
+    return jnp.where(ok & (t < length), p, 1)
 
 
 def _remaining(left: jax.Array, length: jax.Array) -> jax.Array:
