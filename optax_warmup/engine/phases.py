@@ -177,14 +177,10 @@ class PhaseSchedule:
     def __call__(self, count: ArrayLike) -> jax.Array:
         # One compiled program per schedule structure: eager calls compile once
         # instead of op by op; inside an outer jit this inlines.
-        count = _saturate_host(count)
-        value = _evaluate_jit(self, count)
-        if value.ndim == 0:
-            value = computed_once(value, count)
-        return value
+        return _evaluate_jit(self, _saturate_host(count))
 
 
-def computed_once(value: jax.Array, count: Any) -> jax.Array:
+def computed_once(value: ArrayLike, count: ArrayLike) -> jax.Array:
     """``value`` itself, computed once per step instead of inside every consumer.
 
     XLA fuses cheap scalar code into each elementwise consumer, so a learning
@@ -195,9 +191,16 @@ def computed_once(value: jax.Array, count: Any) -> jax.Array:
     once and every leaf read it. ``jax.lax.optimization_barrier`` does not
     help: XLA removes it before fusion on CPU. Exact (``x / 1 == x``);
     differentiable; measured by ``python -m benchmarks --only step`` (c).
+    ``count`` is the step's count; non-scalar or non-float values pass unchanged.
     """
+    value = jnp.asarray(value)
     c = jnp.asarray(count)
-    one = jnp.where(c >= -1, 1, 2).astype(value.dtype)
+    if value.ndim != 0 or not jnp.issubdtype(value.dtype, jnp.floating):
+        return value
+    if not jnp.issubdtype(c.dtype, jnp.integer):
+        c = c.astype(jnp.int32)
+    # ``c | 1`` is never 0, but XLA does not reason about bits, so it cannot fold it.
+    one = jnp.where((c | 1) != 0, 1, 2).astype(value.dtype)
     return value / one
 
 
@@ -832,6 +835,10 @@ def evaluate(schedule: PhaseSchedule, count: ArrayLike) -> jax.Array:
             kind_at = gather(jnp.asarray(np.asarray(s.kinds, dtype=np.int32)))
             for kind in distinct[1:]:
                 value = jnp.where(kind_at == kind, phase_value(kind, gather), value)
+    if value.ndim == 0:
+        # One value per step (a train step's learning rate): computed once, read by
+        # every consumer.
+        value = computed_once(value, t)
     return value.astype(out)
 
 
