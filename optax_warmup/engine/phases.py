@@ -96,8 +96,18 @@ _DATA_FIELDS = (
     "cycle_firsts",
     "cycle_lags",
     "cycle_stretch",
+    "phase_buckets",
+    "bucket_width",
 )
-_META_FIELDS = ("kinds", "cycle_start", "custom_fns", "dtype", "warped", "unit_power")
+_META_FIELDS = (
+    "kinds",
+    "cycle_start",
+    "custom_fns",
+    "dtype",
+    "warped",
+    "unit_power",
+    "bucket_probes",
+)
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -122,7 +132,9 @@ class PhaseSchedule:
     and, for a concrete ``cycle_mul > 1``, the table of cycle starts are
     computed once, when the schedule is built (:func:`assemble`), and stored
     as leaves. A call finds the phase by comparing with the boundaries for up
-    to a few phases and by an unrolled binary search (O(log N)) beyond, the
+    to a few phases; beyond, from a bucket table over the steps (O(1): one
+    lookup and at most ``bucket_probes`` comparisons, built when the spans are
+    concrete and evenly enough spread) or an unrolled binary search (O(log N)); the
     cycle by integer division (``cycle_mul = 1``) or a binary search in the
     table (O(log cycles)); it never sums the spans again. Build changed
     schedules with :func:`assemble` or :func:`replace_arrays`, not
@@ -150,6 +162,8 @@ class PhaseSchedule:
     cycle_firsts: jax.Array  # (K,) first integer count of each cycle, or (0,)
     cycle_lags: jax.Array  # (K,) first count - exact (real) cycle start, in [0, 1)
     cycle_stretch: jax.Array  # (K,) cycle_mul**i
+    phase_buckets: jax.Array  # (M + 1,) phases ended by the start of each bucket, or (0,)
+    bucket_width: jax.Array  # () steps per bucket
     kinds: tuple[int, ...]
     cycle_start: int | None
     custom_fns: tuple[_shapes.ShapeFn, ...]
@@ -161,6 +175,8 @@ class PhaseSchedule:
     # Whether every power / cosine exponent is 1 (concrete): linear and plain
     # cosine phases then skip the powers.
     unit_power: bool = False
+    # Boundaries inside one bucket at most (0: no buckets, binary search).
+    bucket_probes: int = 0
 
     @property
     def num_phases(self) -> int:
@@ -471,6 +487,38 @@ def _cycle_table(
     )
 
 
+# Bucket tables are built for concrete boundaries when no bucket holds more than
+# this many boundaries (else the binary search is as fast).
+_MAX_PROBES = 3
+
+
+def _phase_buckets(bounds: jax.Array, n: int) -> tuple[jax.Array, jax.Array, int]:
+    """An O(1) phase lookup: ``M = 2N`` buckets of ``W`` steps over the schedule.
+
+    ``buckets[b]`` counts the boundaries ``<= b W``; a count ``u`` in bucket
+    ``b = min(u // W, M)`` is in phase ``buckets[b]`` plus the number of the
+    next ``probes`` boundaries ``<= u``. Returns ``(buckets, W, probes)``, or
+    empty buckets and 0 probes when the boundaries are traced, there are few
+    phases, or some bucket would need more than ``_MAX_PROBES`` comparisons.
+    """
+    idt = v.index_dtype()
+    none = (jnp.zeros((0,), idt), jnp.ones((), idt), 0)
+    c = v.concrete_value(bounds)
+    if c is None or n <= _FEW:
+        return none
+    b = np.asarray(c, dtype=np.int64)
+    total = int(b[-1])
+    m = 2 * n
+    width = max(1, -(-total // m))
+    starts = np.arange(m + 1, dtype=np.int64) * width
+    lo = np.searchsorted(b, starts, side="right")
+    hi = np.searchsorted(b, starts + width - 1, side="right")
+    probes = int(np.max(hi - lo))
+    if probes > _MAX_PROBES:
+        return none
+    return jnp.asarray(lo.astype(idt)), jnp.asarray(width, idt), max(probes, 1)
+
+
 def assemble(
     *,
     spans: Any,
@@ -519,6 +567,7 @@ def assemble(
         else:
             tables = _cycle_table(period, mul_exact, num_cycles, compute)
     params_a = jnp.asarray(params)
+    buckets, width, probes = _phase_buckets(bounds, len(kinds))
     return PhaseSchedule(
         spans=spans_a,
         lengths=jnp.asarray(lengths),
@@ -537,12 +586,15 @@ def assemble(
         cycle_firsts=tables[0],
         cycle_lags=tables[1],
         cycle_stretch=tables[2],
+        phase_buckets=buckets,
+        bucket_width=width,
         kinds=tuple(kinds),
         cycle_start=cycle_start,
         custom_fns=tuple(custom_fns),
         dtype=dtype,
         warped=_may_warp(params_a) if warped is None else warped,
         unit_power=_unit_power(params_a, tuple(kinds)),
+        bucket_probes=probes,
     )
 
 
@@ -824,8 +876,17 @@ def evaluate(schedule: PhaseSchedule, count: ArrayLike) -> jax.Array:
             if s.kinds[j] != s.kinds[j - 1]:
                 value = jnp.where(after[j - 1], values[s.kinds[j]], value)
     else:
-        # Many phases: an unrolled binary search over the stored boundaries.
-        idx = jnp.minimum(_search(bounds, u), n - 1)
+        # Many phases: the bucket table (O(1)) or an unrolled binary search.
+        if s.bucket_probes > 0:
+            buckets = s.phase_buckets.astype(idt)
+            b = jnp.minimum(u // s.bucket_width.astype(idt), buckets.shape[0] - 1)
+            lo = buckets[b]
+            idx = lo
+            for j in range(s.bucket_probes):
+                idx = idx + (u >= bounds[jnp.minimum(lo + j, n - 1)]).astype(idt)
+            idx = jnp.minimum(idx, n - 1)
+        else:
+            idx = jnp.minimum(_search(bounds, u), n - 1)
 
         def gather(x: jax.Array) -> jax.Array:
             return x[idx]
