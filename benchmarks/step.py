@@ -264,7 +264,9 @@ def _section_cd(sizes: c.Sizes, results: c.Results) -> None:
         secs: dict[str, list[float]] = {k: [] for k in names}
         lines: dict[str, int] = {}
         exe: dict[str, Any] = {}
-        for r in range(sizes.step_compile_rounds):
+        # The largest programs compile once (tens of seconds each on 2 cores).
+        rounds = sizes.step_compile_rounds if n <= 512 else 1
+        for r in range(rounds):
             k = r % len(names)
             for name in names[k:] + names[:k]:
                 lines[name], s, exe[name] = compiled_lines(opts[name], params)

@@ -628,6 +628,10 @@ def _saturate_host(count: Any) -> Any:
     hi = _index_max()
     if isinstance(count, int):  # a Python int is never traced: clamp it here
         return np.asarray(min(max(count, 0), hi), idt)
+    if isinstance(count, list | tuple) and not all(
+        isinstance(x, int | np.integer | float | np.floating) for x in count
+    ):
+        return count  # nested or traced entries: converted by JAX as they are
     if isinstance(count, list | tuple | np.ndarray | np.generic):
         host = np.asarray(count)
         if host.dtype.kind in "iuO":  # O: Python ints beyond 64 bits
@@ -657,12 +661,17 @@ def _as_count(count: ArrayLike) -> jax.Array:
 
 
 def _search(sorted_: jax.Array, x: jax.Array) -> jax.Array:
-    """``searchsorted(sorted_, x, side="right")``: compare-all while small, else an
-    unrolled binary search (``ceil(log2 N)`` steps, no loop)."""
+    """``searchsorted(sorted_, x, side="right")`` in O(log N) steps.
+
+    Compare-all while small; for known (constant) boundaries an unrolled binary
+    search (``ceil(log2 N)`` steps, no loop); for traced ones a binary search in
+    a loop, so that the traced program does not grow with N.
+    """
     n = sorted_.shape[0]
     if n <= _FEW or (x.size * n <= _COMPARE_ALL_LIMIT and x.size > 1):
         return jnp.sum(sorted_ <= x[..., None], axis=-1, dtype=sorted_.dtype)
-    return jnp.searchsorted(sorted_, x, side="right", method="scan_unrolled").astype(sorted_.dtype)
+    method = "scan" if v.is_traced(sorted_) else "scan_unrolled"
+    return jnp.searchsorted(sorted_, x, side="right", method=method).astype(sorted_.dtype)
 
 
 def _cycle_position(

@@ -337,7 +337,9 @@ def cyclic(
       cycle_decay: peak multiplier per cycle (>= 0).
 
     Returns:
-      A cyclic schedule, evaluated in O(1) whatever the number of cycles.
+      A cyclic schedule: the cycle of a count comes from one integer division
+      (``cycle_mul = 1``) or a search in a table of cycle starts built once
+      (O(log cycles); exact in integers), whatever the number of cycles.
 
     Example:
       >>> import optax_warmup as ow
