@@ -434,8 +434,16 @@ def _saturating_cumsum(spans: Any) -> jax.Array:
         # Python integers (object arrays) cannot overflow; the host does the work.
         total = np.cumsum(np.asarray(c).astype(object).reshape(-1))
         return jnp.asarray(np.minimum(total, hi).astype(idt))
-    x = jnp.asarray(spans).astype(idt)
-    return jax.lax.associative_scan(lambda a, b: jnp.where(a > hi - b, hi, a + b), x)
+    # Traced: the integer sums are exact until they pass the maximum, where they
+    # wrap (once: negative) or run far past it (the float sums, within their
+    # rounding, say so). One cumsum each, so the program does not grow with N.
+    x = jnp.maximum(jnp.asarray(spans).astype(idt), 0)
+    fdt = jnp.float64 if v.x64_enabled() else jnp.float32
+    ints = jnp.cumsum(x)
+    floats = jnp.cumsum(x.astype(fdt))
+    slack = 2.0 * x.shape[0] * float(jnp.finfo(fdt).eps)
+    past = (floats > float(hi) * (1.0 + slack)) | (ints < 0)
+    return jnp.where(past, hi, ints)
 
 
 # Cycle-start tables longer than this (cycle_mul just above 1 with a short
