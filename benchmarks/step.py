@@ -186,13 +186,15 @@ def _section_b(sizes: c.Sizes, results: c.Results) -> None:
     ):
         for n in sizes.step_phase_ns:
             c.log(f"[step] (b) {kind}, N={n}")
-            lrs: dict[str, Sched | float] = {"ours": ours(n)}
+            lrs: dict[str, Sched] = {"ours": ours(n)}
             if n <= sizes.step_optax_max_n:
                 lrs["optax"] = theirs(n)
             # Spread the counts over the whole schedule, so the phase search is exercised.
             k_step = max(1, 1000 * n // evals)
-            scaled = {k: (lambda t, s=s, m=k_step: s(t * m)) for k, s in lrs.items()}
-            ns = scalar_ns(dict(scaled), evals, rounds)
+            scaled: dict[str, Sched | float] = {
+                k: (lambda t, s=s, m=k_step: s(t * m)) for k, s in lrs.items()
+            }
+            ns = scalar_ns(scaled, evals, rounds)
             by_n[kind][n] = ns
             for who, value in ns.items():
                 results.add(SECTION, f"(b) {kind}, N={n}", "ns / eval", who, value, "ns")
@@ -244,7 +246,7 @@ def compiled_lines(opt: optax.GradientTransformation, params: Any) -> tuple[int,
     t0 = time.perf_counter()
     compiled = jax.jit(train_step(opt)).lower(params, state, params).compile()
     seconds = time.perf_counter() - t0
-    return len(compiled.as_text().splitlines()), seconds, compiled
+    return len(str(compiled.as_text()).splitlines()), seconds, compiled
 
 
 def _runner(exe: Any, params: Any, state: Any, iters: int) -> Callable[[], None]:
