@@ -560,7 +560,11 @@ def assemble(
     idt = v.index_dtype()
     spans_a = jnp.asarray(spans).astype(idt)
     bounds = _saturating_cumsum(spans_a)
-    begins = jnp.concatenate([jnp.zeros((1,), idt), bounds[:-1]])
+    known = v.concrete_value(bounds)
+    if known is not None:  # on the host: no device program per schedule
+        begins = jnp.asarray(np.concatenate([np.zeros((1,), known.dtype), known[:-1]]))
+    else:
+        begins = jnp.concatenate([jnp.zeros((1,), idt), bounds[:-1]])
     mul_exact = cycle_mul
     cycle_mul = jnp.maximum(jnp.asarray(cycle_mul, compute), 1.0)
     if cycle_start is None:
