@@ -57,8 +57,10 @@ def test_timm_cosine_restarts_land_on_whole_steps(mul: float) -> None:
 
 def test_cycle_table_is_built_once_and_kept_by_joins() -> None:
     s = ow.cosine_restarts(1.0, 52, cycle_mul=2.88, num_cycles=3)
+    assert isinstance(s, ow.PhaseSchedule)
     assert s.cycle_firsts.tolist() == [0, 52, 202, 634]
     joined = ow.join([ow.warmup_schedule(1.0, 10), s], [10])
+    assert isinstance(joined, ow.PhaseSchedule)
     assert joined.cycle_firsts.tolist() == [0, 52, 202, 634]
     assert float(joined(10 + 52)) == 1.0
     # A traced cycle_mul has no table; the float path still restarts on whole mul.
