@@ -215,7 +215,8 @@ def piecewise_constant_schedule(
 
     Besides optax's ``{step: scale}`` dict, ``boundaries_and_scales`` may be a
     pair ``(boundaries, scales)`` of arrays (sorted; traced allowed). Either way
-    the schedule is built from stacked arrays and evaluates in O(1).
+    the schedule is built from stacked arrays; a count finds its interval in
+    O(1) for concrete boundaries and O(log N) steps for traced ones.
 
     Differences from optax: a negative boundary raises ``ValueError`` (optax
     applies its scale from that negative count on); at negative counts a
@@ -841,7 +842,7 @@ def join_schedules(
 
     ``schedules[i](count - boundaries[i-1])`` for
     ``boundaries[i-1] <= count < boundaries[i]``. Joining the library's own
-    schedules merges their phases (O(1) in the number of pieces); any other
+    schedules merges their phases (one phase lookup, O(1) or O(log N)); any other
     callable, optax's included, is evaluated per piece as optax does.
 
     Differences from optax: unsorted or negative boundaries, and a number of

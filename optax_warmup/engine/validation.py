@@ -76,7 +76,7 @@ def _check_scalar(name: str, v: np.ndarray, scalar: bool) -> None:
         raise ValueError(f"{name} must be a single number, got {_describe(v)}.")
 
 
-def check_finite(name: str, value: ArrayLike, *, scalar: bool = False) -> None:
+def check_finite(name: str, value: object, *, scalar: bool = False) -> None:
     """Raise ``ValueError`` unless a concrete ``value`` is a real number float32 holds.
 
     Rejected: NaN and inf; finite values beyond float32's range (``1e39``,

@@ -343,7 +343,9 @@ def cyclic(
         raises ``ValueError``.
 
     Returns:
-      A cyclic schedule, evaluated in O(1) whatever the number of cycles.
+      A cyclic schedule: the cycle of a count comes from one integer division
+      (``cycle_mul = 1``) or a search in a table of cycle starts built once
+      (O(log cycles); exact in integers), whatever the number of cycles.
 
     Example:
       >>> import optax_warmup as ow

@@ -171,7 +171,13 @@ def inject_schedules(
 
         def next_values(count: jax.Array, current: dict[str, Any]) -> dict[str, jax.Array]:
             out = {k: as_hyperparam(current[k]) for k in fixed}
-            out.update({k: as_hyperparam(f(count)) for k, f in scheduled.items()})
+            # Each scheduled value computed once per step, not inside every leaf's update.
+            out.update(
+                {
+                    k: as_hyperparam(_engine.computed_once(f(count), count))
+                    for k, f in scheduled.items()
+                }
+            )
             return out
 
         def init_fn(params: optax.Params) -> InjectSchedulesState:
