@@ -24,9 +24,12 @@ timm conventions kept here:
   ``p`` of each cycle to ``p**k_decay``.
 - Noise: inside ``noise_range_t`` the value is multiplied by ``1 + n``, ``n``
   normal with standard deviation ``noise_std`` truncated to ``|n| < noise_pct``
-  and drawn from ``noise_seed`` and the count. timm draws with torch's generator
-  and ignores ``noise_std`` (it always uses 1, its default): values here are equal
-  to timm's in distribution, not bit for bit, and ``noise_std`` is honoured.
+  and drawn from ``noise_seed`` and the count, as timm 1.0.31 does
+  (``Scheduler._calculate_noise`` multiplies a standard normal by ``noise_std``
+  and redraws until it is inside the bound). timm draws with torch's generator:
+  values here are equal to timm's in distribution, not bit for bit.
+- ``t_in_epochs`` is accepted in timm's position and changes nothing: the count
+  of these schedules is whatever timm's ``t`` counts (updates here).
 """
 
 from __future__ import annotations
@@ -153,6 +156,13 @@ def _cycles(
     )
 
 
+def _limit_may_be_zero(cycle_limit: ArrayLike) -> bool:
+    """Whether ``cycle_limit`` can be 0: then ``_get_lr(0)`` is ``lr_min`` and count 0
+    keeps the constructor's value (the base value, or ``warmup_lr_init``)."""
+    limit = v.concrete_value(cycle_limit)
+    return limit is None or bool((limit == 0).any())
+
+
 def _k_decay(k_decay: ArrayLike) -> ArrayLike:
     v.check_range("k_decay", k_decay, low=0.0, low_open=True)
     return k_decay
@@ -168,6 +178,7 @@ def CosineLRScheduler(
     warmup_t: ArrayLike = 0,
     warmup_lr_init: ArrayLike = 0.0,
     warmup_prefix: bool = False,
+    t_in_epochs: bool = False,
     noise_range_t: NoiseRange = None,
     noise_pct: ArrayLike = 0.67,
     noise_std: ArrayLike = 1.0,
@@ -189,6 +200,7 @@ def CosineLRScheduler(
       warmup_t: warmup length.
       warmup_lr_init: warmup start value.
       warmup_prefix: whether the cycles start after the warmup.
+      t_in_epochs: accepted for timm's argument order; no effect.
       noise_range_t: noisy counts: ``None``, ``start`` or ``[start, stop)``.
       noise_pct: truncation bound of the relative noise.
       noise_std: standard deviation of the relative noise.
@@ -207,7 +219,7 @@ def CosineLRScheduler(
     protocol = _Protocol.of(locals())
     shape = _shapes.ResolvedShape(_shapes.COSINE, (1.0, 0.0, 0.0, _k_decay(k_decay)))
     main = _cycles(peak_value, t_initial, lr_min, shape, cycle_mul, cycle_decay, cycle_limit)
-    return protocol.apply(main)
+    return protocol.apply(main, fix_first=_limit_may_be_zero(cycle_limit))
 
 
 def TanhLRScheduler(
@@ -222,6 +234,7 @@ def TanhLRScheduler(
     warmup_t: ArrayLike = 0,
     warmup_lr_init: ArrayLike = 0.0,
     warmup_prefix: bool = False,
+    t_in_epochs: bool = False,
     noise_range_t: NoiseRange = None,
     noise_pct: ArrayLike = 0.67,
     noise_std: ArrayLike = 1.0,
@@ -239,7 +252,7 @@ def TanhLRScheduler(
       lb: tanh argument at the start of a cycle (< ub).
       ub: tanh argument at the end of a cycle.
       lr_min, cycle_mul, cycle_decay, cycle_limit, warmup_t, warmup_lr_init,
-        warmup_prefix, noise_range_t, noise_pct, noise_std, noise_seed: as
+        warmup_prefix, t_in_epochs, noise_range_t, noise_pct, noise_std, noise_seed: as
         :func:`CosineLRScheduler`.
 
     Returns:
@@ -274,6 +287,7 @@ def PolyLRScheduler(
     warmup_t: ArrayLike = 0,
     warmup_lr_init: ArrayLike = 0.0,
     warmup_prefix: bool = False,
+    t_in_epochs: bool = False,
     noise_range_t: NoiseRange = None,
     noise_pct: ArrayLike = 0.67,
     noise_std: ArrayLike = 1.0,
@@ -287,7 +301,7 @@ def PolyLRScheduler(
       t_initial: length of the first cycle.
       power: the polynomial power (> 0).
       lr_min, cycle_mul, cycle_decay, cycle_limit, warmup_t, warmup_lr_init,
-        warmup_prefix, noise_range_t, noise_pct, noise_std, noise_seed, k_decay:
+        warmup_prefix, t_in_epochs, noise_range_t, noise_pct, noise_std, noise_seed, k_decay:
         as :func:`CosineLRScheduler`.
 
     Returns:
@@ -303,7 +317,7 @@ def PolyLRScheduler(
     v.check_range("power", power, low=0.0, low_open=True)
     shape = _shapes.ResolvedShape(_shapes.POWER_OUT, (power, 0.0, 0.0, _k_decay(k_decay)))
     main = _cycles(peak_value, t_initial, lr_min, shape, cycle_mul, cycle_decay, cycle_limit)
-    return protocol.apply(main)
+    return protocol.apply(main, fix_first=_limit_may_be_zero(cycle_limit))
 
 
 def StepLRScheduler(
@@ -313,6 +327,7 @@ def StepLRScheduler(
     warmup_t: ArrayLike = 0,
     warmup_lr_init: ArrayLike = 0.0,
     warmup_prefix: bool = True,
+    t_in_epochs: bool = False,
     noise_range_t: NoiseRange = None,
     noise_pct: ArrayLike = 0.67,
     noise_std: ArrayLike = 1.0,
@@ -324,7 +339,7 @@ def StepLRScheduler(
       peak_value: the optimizer's learning rate.
       decay_t: updates between decays (> 0; may be fractional, as in timm).
       decay_rate: multiplier per decay (>= 0).
-      warmup_t, warmup_lr_init, warmup_prefix, noise_range_t, noise_pct,
+      warmup_t, warmup_lr_init, warmup_prefix, t_in_epochs, noise_range_t, noise_pct,
         noise_std, noise_seed: as :func:`CosineLRScheduler` (the prefix is on by
         default here, as in timm).
 
@@ -352,19 +367,23 @@ def MultiStepLRScheduler(
     warmup_t: ArrayLike = 0,
     warmup_lr_init: ArrayLike = 0.0,
     warmup_prefix: bool = True,
+    t_in_epochs: bool = False,
     noise_range_t: NoiseRange = None,
     noise_pct: ArrayLike = 0.67,
     noise_std: ArrayLike = 1.0,
     noise_seed: ArrayLike = 42,
 ) -> Any:
     """``timm.scheduler.MultiStepLRScheduler``: ``peak * decay_rate**i``, ``i`` the
-    number of milestones ``<= t`` (``bisect_right``).
+    number of milestones ``<= t + 1`` (timm's ``bisect_right(decay_t, t + 1)``).
+
+    timm looks ``t + 1`` up among the milestones, so a milestone ``m`` applies
+    from ``t = m - 1``, one update earlier than torch's ``MultiStepLR``.
 
     Args:
       peak_value: the optimizer's learning rate.
       decay_t: sorted milestones (updates).
       decay_rate: multiplier per milestone (>= 0).
-      warmup_t, warmup_lr_init, warmup_prefix, noise_range_t, noise_pct,
+      warmup_t, warmup_lr_init, warmup_prefix, t_in_epochs, noise_range_t, noise_pct,
         noise_std, noise_seed: as :func:`StepLRScheduler`.
 
     Returns:
@@ -372,7 +391,7 @@ def MultiStepLRScheduler(
 
     Example:
       >>> from optax_warmup.compat import timm
-      >>> s = timm.MultiStepLRScheduler(1.0, [2, 3], decay_rate=0.1)
+      >>> s = timm.MultiStepLRScheduler(1.0, [3, 4], decay_rate=0.1)
       >>> [round(float(s(k)), 4) for k in range(5)]
       [1.0, 1.0, 0.1, 0.01, 0.01]
     """
@@ -385,7 +404,8 @@ def MultiStepLRScheduler(
         raise ValueError(f"decay_t must be sorted, got {known.tolist()}.")
     powers = jnp.arange(milestones.shape[0] + 1, dtype=jnp.float32)
     values = jnp.asarray(peak_value, jnp.float32) * jnp.asarray(decay_rate, jnp.float32) ** powers
-    main = _decays.piecewise_constant(milestones, values)
+    # bisect_right(decay_t, t + 1) counts the milestones m with m - 1 <= t.
+    main = _decays.piecewise_constant(jnp.maximum(milestones - 1, 0), values)
     return protocol.apply(main, fix_first=True)
 
 

@@ -193,7 +193,7 @@ def CosineAnnealingLR(
     """
     _check_iters("T_max", T_max)
     v.check_finite("eta_min", eta_min)
-    wave = _shapes.ResolvedShape(_shapes.COSINE_WAVE, (1.0, 0.0, 0.0, 0.0))
+    wave = _shapes.cosine_wave(1.0, restart=False)
     length = v.as_duration("T_max", T_max).astype(jnp.float32)
     return _engine.from_phases([_engine.Phase(0, peak_value, eta_min, wave, length=length)])
 

@@ -47,8 +47,17 @@ def _decay_length(num_warmup_steps: ArrayLike, num_training_steps: ArrayLike) ->
     return jnp.maximum(n - w, 1)
 
 
-def _wave(a: ArrayLike, restart: bool) -> _shapes.ResolvedShape:
-    return _shapes.ResolvedShape(_shapes.COSINE_WAVE, (a, 1.0 if restart else 0.0, 0.0, 0.0))
+def _wave(half_waves: ArrayLike, restart: bool) -> _shapes.ResolvedShape:
+    """The cosine wave with ``half_waves`` half-waves over the decay length."""
+    return _shapes.cosine_wave(half_waves, restart=restart)
+
+
+def _double(num_cycles: ArrayLike) -> ArrayLike:
+    """``2 num_cycles`` (half-waves), in float64 for a concrete value (Hugging Face's precision)."""
+    known = v.concrete_value(num_cycles)
+    if known is not None and known.ndim == 0:
+        return 2.0 * float(known)
+    return 2 * jnp.asarray(num_cycles, jnp.float32)
 
 
 def get_constant_schedule_with_warmup(
@@ -286,7 +295,7 @@ def get_cosine_with_min_lr_schedule_with_warmup(
         0,
         peak_value,
         floor,
-        _wave(2 * jnp.asarray(num_cycles, jnp.float32), restart=False),
+        _wave(_double(num_cycles), restart=False),
         length=length,
     )
     return _engine.from_phases([_warmup_phase(peak_value, num_warmup_steps), wave])
@@ -360,7 +369,7 @@ def get_wsd_schedule(
     # A negative stable phase starts the decay -S steps in (Hugging Face's arithmetic).
     skipped = jnp.maximum(-stable, 0)
     if decay_type == "cosine":
-        decay_shape = _wave(2 * jnp.asarray(num_cycles, jnp.float32), restart=False)
+        decay_shape = _wave(_double(num_cycles), restart=False)
     else:
         decay_shape = _shapes.resolve(decay_type, "decay")
     phases = [
