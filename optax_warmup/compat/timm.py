@@ -409,10 +409,107 @@ def MultiStepLRScheduler(
     return protocol.apply(main, fix_first=True)
 
 
+_WSD_DECAYS = ("linear", "1-sqrt", "cosine", "power", "exp")
+
+
+def WSDLRScheduler(
+    peak_value: ArrayLike,
+    t_initial: ArrayLike,
+    decay_t: ArrayLike,
+    lr_min: ArrayLike = 0.0,
+    stable_fn: str = "constant",
+    stable_timescale: ArrayLike | None = None,
+    stable_power: ArrayLike = 0.5,
+    decay_fn: Any = "1-sqrt",
+    decay_power: ArrayLike = 0.5,
+    decay_ratio: ArrayLike = 0.1,
+    warmup_t: ArrayLike = 0,
+    warmup_lr_init: ArrayLike = 0.0,
+    t_in_epochs: bool = False,
+    noise_range_t: NoiseRange = None,
+    noise_pct: ArrayLike = 0.67,
+    noise_std: ArrayLike = 1.0,
+    noise_seed: ArrayLike = 42,
+) -> Any:
+    """``timm.scheduler.WSDLRScheduler`` (timm 1.0.31, ``stable_fn="constant"``):
+    warmup, ``peak`` for ``t_initial - decay_t`` updates, a decay to ``lr_min``
+    over ``decay_t``, then ``lr_min``.
+
+    The warmup is always a prefix (the stable phase starts after it). With
+    ``f`` the decay progress, the value is ``lr_min + (peak - lr_min) d(f)``:
+    ``linear`` ``1 - f``, ``1-sqrt`` ``1 - sqrt(f)``, ``cosine``
+    ``(1 + cos(pi f)) / 2``, ``power`` ``1 - f**decay_power``, ``exp``
+    ``(r**f - r) / (1 - r)`` with ``r = decay_ratio``; a callable ``decay_fn(f)``
+    (jit-able) is used as ``d``.
+
+    Args:
+      peak_value: the optimizer's learning rate.
+      t_initial: stable plus decay updates (> 0).
+      decay_t: decay updates, in (0, t_initial].
+      lr_min: the floor (>= 0).
+      stable_fn: ``"constant"`` only (timm's ``rsqrt`` and ``power`` stable
+        phases are not provided: ValueError).
+      stable_timescale, stable_power: for the unsupported stable functions.
+      decay_fn: the decay shape, by name or as a callable.
+      decay_power: ``power``'s exponent (> 0).
+      decay_ratio: ``exp``'s ratio, in (0, 1).
+      warmup_t, warmup_lr_init, t_in_epochs, noise_range_t, noise_pct, noise_std,
+        noise_seed: as :func:`CosineLRScheduler`.
+
+    Returns:
+      A schedule.
+
+    Example:
+      >>> from optax_warmup.compat import timm
+      >>> s = timm.WSDLRScheduler(1.0, 4, 2, decay_fn="linear", warmup_t=2)
+      >>> [float(s(k)) for k in range(7)]
+      [0.0, 0.5, 1.0, 1.0, 1.0, 0.5, 0.0]
+    """
+    protocol = _Protocol(
+        peak_value, warmup_t, warmup_lr_init, True, noise_range_t, noise_pct, noise_std, noise_seed
+    )
+    v.check_duration("t_initial", t_initial)
+    v.check_range("t_initial", t_initial, low=1)
+    v.check_duration("decay_t", decay_t)
+    v.check_range("decay_t", decay_t, low=1)
+    v.check_range("lr_min", lr_min, low=0.0)
+    v.check_range("decay_power", decay_power, low=0.0, low_open=True)
+    v.check_range("decay_ratio", decay_ratio, low=0.0, high=1.0, low_open=True, high_open=True)
+    if stable_fn != "constant":
+        raise ValueError(
+            f"stable_fn={stable_fn!r} is not provided here (only 'constant'); timm's decaying "
+            "stable phases multiply into the decay."
+        )
+    t_i, d_t = v.concrete_value(t_initial), v.concrete_value(decay_t)
+    if t_i is not None and d_t is not None and bool((d_t > t_i).any()):
+        raise ValueError(f"Invalid decay_t ({d_t.tolist()}), must be in (0, t_initial={t_i}].")
+    if callable(decay_fn):
+        shape = _shapes.resolve(_shapes.custom(lambda f: 1.0 - decay_fn(f)), "decay")
+    else:
+        v.check_choice("decay_fn", decay_fn, _WSD_DECAYS)
+        if decay_fn == "power":
+            shape = _shapes.ResolvedShape(_shapes.POWER_IN, (decay_power, 0.0, 0.0, 0.0))
+        elif decay_fn == "exp":
+            rate = -jnp.log(jnp.asarray(decay_ratio, jnp.float32))
+            shape = _shapes.resolve(_shapes.exponential(rate), "decay")
+        else:
+            shape = _shapes.resolve(decay_fn, "decay")
+    stable = v.as_duration("t_initial", t_initial) - v.as_duration("decay_t", decay_t)
+    main = _engine.from_phases(
+        [
+            _warmup.hold_phase(peak_value, stable),
+            _engine.Phase(decay_t, peak_value, lr_min, shape),
+            _warmup.hold_phase(lr_min),
+        ]
+    )
+    return protocol.apply(main)
+
+
 __all__ = [
     "CosineLRScheduler",
     "MultiStepLRScheduler",
     "PolyLRScheduler",
     "StepLRScheduler",
     "TanhLRScheduler",
+    "WSDLRScheduler",
 ]
