@@ -111,6 +111,10 @@ from optax_warmup.transforms.optimizer_warmups import (
     untuned_exponential_warmup,
     untuned_linear_warmup,
 )
+from optax_warmup.transforms.plateau import (
+    ReduceOnPlateauState,
+    reduce_on_plateau,
+)
 from optax_warmup.transforms.schedule_free import (
     schedule_free,
     schedule_free_adamw,
@@ -121,6 +125,10 @@ from optax_warmup.transforms.warmup import (
     WithWarmupState,
     scale_by_warmup,
     with_warmup,
+)
+from optax_warmup.tuning.finder import (
+    FinderResult,
+    find_learning_rate,
 )
 from optax_warmup.tuning.sharpness import (
     adam_preconditioner,
@@ -202,6 +210,8 @@ __all__ = [
     "group_optimizer",
     "parameter_paths",
     "scale_by_group",
+    "ReduceOnPlateauState",
+    "reduce_on_plateau",
     "IntegerRamp",
     "batch_size_ramp",
     "integer_ramp",
@@ -214,6 +224,8 @@ __all__ = [
     "estimate_preconditioned_sharpness",
     "estimate_sharpness",
     "suggest_warmup_init",
+    "FinderResult",
+    "find_learning_rate",
     "from_config",
     "to_config",
     "plot",

@@ -10,6 +10,7 @@ import optax
 
 from optax_warmup.transforms import groups as _groups
 from optax_warmup.transforms import hyperparams as _hyperparams
+from optax_warmup.transforms import plateau as _plateau
 from optax_warmup.transforms import warmup as _transforms
 
 _WARMUP_STATES = (_transforms.ScaleByWarmupState, _transforms.WithWarmupState)
@@ -30,6 +31,9 @@ def _collect(state: Any, short: tuple[str, ...], full: tuple[str, ...], out: lis
     if isinstance(state, (_hyperparams.InjectSchedulesState, *_OPTAX_INJECT_STATES)):
         for name, value in state.hyperparams.items():
             out.append(((*short, str(name)), (*full, str(name)), value))
+    if isinstance(state, _plateau.ReduceOnPlateauState):
+        out.append(((*short, "learning_rate"), (*full, "learning_rate"), state.learning_rate))
+        out.append(((*short, "plateau_scale"), (*full, "plateau_scale"), state.scale))
     if _is_namedtuple(state):
         for field in state._fields:
             if field in ("hyperparams", "hyperparams_states", "warmup_factor", "multipliers"):
@@ -56,6 +60,9 @@ def current_values(opt_state: optax.OptState) -> dict[str, jax.Array]:
       (the value the next update uses);
     - ``<path>/warmup_factor`` for :func:`scale_by_warmup` and :func:`with_warmup`;
     - ``<path>/multiplier/<group>`` for :func:`scale_by_group`;
+    - ``<path>/learning_rate`` (``learning_rate(count) * scale``, the next
+      update's multiplier) and ``<path>/plateau_scale`` for
+      :func:`reduce_on_plateau`;
     - ``<path>/<name>`` for ``optax.inject_hyperparams``, which records the value
       its last update used: exact for constants and before the first update,
       one step behind a schedule afterwards (use :func:`inject_schedules` for
