@@ -178,7 +178,11 @@ def run_case(name: str, configs: st.SearchStrategy, compare: Callable[[dict[str,
         deadline=None,
         derandomize=True,
         database=None,
-        suppress_health_check=list(HealthCheck),
+        suppress_health_check=[
+            HealthCheck.too_slow,
+            HealthCheck.filter_too_much,
+            HealthCheck.data_too_large,
+        ],
     )
     @given(configs)
     def run(config: dict[str, Any]) -> None:
@@ -347,6 +351,7 @@ def test_transformers_get_scheduler() -> None:
             kwargs = {"min_lr_rate": 0.1}
         if name == "warmup_stable_decay":
             kwargs = {"num_decay_steps": max(1, (n_total - w) // 2)}
+        assert _hf is not None
         sched = _hf.get_scheduler(name, _optimizer(peak), w, n_total, kwargs)
         count = min(2 * n_total + 10, 300)
         extra = far(n_total + 5)
@@ -734,8 +739,8 @@ def _keras_values(name: str, config: dict[str, Any], counts: np.ndarray) -> np.n
         )
         for k, v in config.items()
     }
-    if "values" in c:
-        c["values"] = [np.float64(x) for x in c["values"]]
+    if "values" in config:
+        c["values"] = [np.float64(x) for x in config["values"]]
     with jax.enable_x64(True):
         schedule = getattr(_keras, name)(**c)
         return np.asarray(jax.vmap(schedule)(jnp.asarray(counts, jnp.int64)), np.float64)
@@ -815,7 +820,8 @@ def test_keras(name: str, configs: st.SearchStrategy) -> None:
     def compare(c: dict[str, Any]) -> None:
         counts = np.r_[np.arange(120), far(120)]
         want = _keras_values(name, c, counts)
-        peak = float(c.get("initial_learning_rate", max(c.get("values", [1.0]))))
+        values: list[float] = c.get("values", [1.0])
+        peak = float(c.get("initial_learning_rate", max(values)))
         if c.get("warmup_target") is not None:
             peak = max(peak, c["warmup_target"])
         check(name, c, ours(getattr(ow_keras, name)(**c), counts), want, peak)

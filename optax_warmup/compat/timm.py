@@ -35,7 +35,7 @@ timm conventions kept here:
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import jax
@@ -484,7 +484,8 @@ def WSDLRScheduler(
     if t_i is not None and d_t is not None and bool((d_t > t_i).any()):
         raise ValueError(f"Invalid decay_t ({d_t.tolist()}), must be in (0, t_initial={t_i}].")
     if callable(decay_fn):
-        shape = _shapes.resolve(_shapes.custom(lambda f: 1.0 - decay_fn(f)), "decay")
+        weight: Callable[[jax.Array], Any] = decay_fn
+        shape = _shapes.resolve(_shapes.custom(lambda f: 1.0 - weight(f)), "decay")
     else:
         v.check_choice("decay_fn", decay_fn, _WSD_DECAYS)
         if decay_fn == "power":

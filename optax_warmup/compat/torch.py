@@ -396,9 +396,10 @@ def _cyclic(
                 "step_size_down", down
             )
 
-            def scale(k: jax.Array) -> jax.Array:  # the cycle number, from 1
+            def by_cycle(k: ArrayLike) -> jax.Array:  # the cycle number, from 1
                 return scale_fn(jnp.floor_divide(k, period) + 1)
 
+            scale = by_cycle
         wave = _combine.multiply(_triangle(height, step_size_up, down, halve=False), scale)
     return _combine.add(_combine.constant_schedule(lo), wave)
 
@@ -518,7 +519,8 @@ def LambdaLR(peak_value: ArrayLike, lr_lambda: Any, last_epoch: int = -1) -> Any
     """
     if not callable(lr_lambda):
         raise ValueError(f"lr_lambda should be a function, got {lr_lambda!r}.")
-    return _combine.multiply(_combine.constant_schedule(peak_value), lr_lambda)
+    factor: Any = lr_lambda
+    return _combine.multiply(_combine.constant_schedule(peak_value), factor)
 
 
 def MultiplicativeLR(peak_value: ArrayLike, lr_lambda: Any, last_epoch: int = -1) -> Any:

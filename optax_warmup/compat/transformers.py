@@ -409,7 +409,7 @@ def get_scheduler(
     num_warmup_steps: ArrayLike | None = None,
     num_training_steps: ArrayLike | None = None,
     scheduler_specific_kwargs: dict[str, Any] | None = None,
-) -> _engine.PhaseSchedule:
+) -> Any:
     """``get_scheduler``: the schedule named ``name`` (``TrainingArguments.lr_scheduler_type``).
 
     Names: ``linear``, ``cosine``, ``cosine_with_restarts``, ``polynomial``,
@@ -420,7 +420,8 @@ def get_scheduler(
     ``num_training_steps`` by all but ``constant_with_warmup``,
     ``inverse_sqrt`` and ``warmup_stable_decay``; ``scheduler_specific_kwargs``
     go to the function (not to ``constant_with_warmup``). ``reduce_lr_on_plateau``
-    and ``greedy`` depend on the loss and are not schedules.
+    gives :func:`get_reduce_on_plateau_schedule`'s transformation (it follows
+    the loss); ``greedy`` is not provided.
 
     Args:
       name: the scheduler type.
@@ -430,7 +431,7 @@ def get_scheduler(
       scheduler_specific_kwargs: extra keyword arguments.
 
     Returns:
-      A schedule.
+      A schedule (a gradient transformation for ``reduce_lr_on_plateau``).
 
     Raises:
       ValueError: for an unknown name or a missing step count.
@@ -442,15 +443,17 @@ def get_scheduler(
       [0.0, 1.0, 0.5, 0.0]
     """
     key = getattr(name, "value", name)
+    kwargs = dict(scheduler_specific_kwargs or {})
+    if key == "reduce_lr_on_plateau":
+        return get_reduce_on_plateau_schedule(peak_value, **kwargs)
     if key not in _BY_NAME:
         raise ValueError(
-            f"{key!r} is not a valid SchedulerType here; choose one of {sorted(_BY_NAME)} "
-            "(reduce_lr_on_plateau and greedy follow the loss and have no schedule)."
+            f"{key!r} is not a valid SchedulerType here; choose one of "
+            f"{[*sorted(_BY_NAME), 'reduce_lr_on_plateau']} (greedy is not provided)."
         )
     fn = globals()[_BY_NAME[key]]
     if key == "constant":
         return fn(peak_value)
-    kwargs = dict(scheduler_specific_kwargs or {})
     if num_warmup_steps is None:
         raise ValueError(f"{key} requires `num_warmup_steps`, please provide that argument.")
     if key == "constant_with_warmup":

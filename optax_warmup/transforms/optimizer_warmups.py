@@ -209,17 +209,18 @@ def _first_value_float64(
     """
     if b2 is None or threshold is None or b2.ndim != 0 or threshold.ndim != 0:
         return None
-    b2_64 = np.float64(b2)
-    th = np.float64(max(float(threshold), 4.0))
     # Evaluated now, in float64, even when called while tracing.
     with jax.enable_x64(True), jax.ensure_compile_time_eval():
-        t = np.arange(1, 2**16 + 1, dtype=np.float64)
-        rho = np.asarray(_shapes.radam_rho(t, b2_64, np.float64(1.0 - b2_64))[0])
-        above = np.flatnonzero(rho > th)
+        f64 = jnp.float64
+        b2_64 = jnp.asarray(float(b2), f64)
+        eps = jnp.asarray(1.0 - float(b2), f64)
+        th = jnp.asarray(max(float(threshold), 4.0), f64)
+        t = jnp.arange(1, 2**16 + 1, dtype=f64)
+        above = np.flatnonzero(np.asarray(_shapes.radam_rho(t, b2_64, eps)[0] > th))
         if above.size == 0:
             return None
         t0 = int(above[0]) + 1
-        r0 = _shapes.radam_rectification(np.float64(t0), b2_64, th, np.float64(1.0 - b2_64))
+        r0 = _shapes.radam_rectification(jnp.asarray(t0, f64), b2_64, th, eps)
         return t0, float(r0)
 
 
