@@ -432,8 +432,8 @@ def WSDLRScheduler(
     noise_seed: ArrayLike = 42,
 ) -> Any:
     """``timm.scheduler.WSDLRScheduler`` (timm 1.0.31, ``stable_fn="constant"``):
-    warmup, ``peak`` for ``t_initial - decay_t`` updates, a decay to ``lr_min``
-    over ``decay_t``, then ``lr_min``.
+    warmup, ``max(peak, lr_min)`` for ``t_initial - decay_t`` updates, a decay
+    to ``lr_min`` over ``decay_t``, then ``lr_min``.
 
     The warmup is always a prefix (the stable phase starts after it). With
     ``f`` the decay progress, the value is ``lr_min + (peak - lr_min) d(f)``:
@@ -496,10 +496,12 @@ def WSDLRScheduler(
         else:
             shape = _shapes.resolve(decay_fn, "decay")
     stable = v.as_duration("t_initial", t_initial) - v.as_duration("decay_t", decay_t)
+    # timm floors the stable value at lr_min: max(peak, lr_min).
+    top = jnp.maximum(jnp.asarray(peak_value, jnp.float32), jnp.asarray(lr_min, jnp.float32))
     main = _engine.from_phases(
         [
-            _warmup.hold_phase(peak_value, stable),
-            _engine.Phase(decay_t, peak_value, lr_min, shape),
+            _warmup.hold_phase(top, stable),
+            _engine.Phase(decay_t, top, lr_min, shape),
             _warmup.hold_phase(lr_min),
         ]
     )
