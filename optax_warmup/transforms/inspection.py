@@ -8,12 +8,14 @@ from typing import Any
 import jax
 import optax
 
+from optax_warmup.transforms import clock as _clock
 from optax_warmup.transforms import groups as _groups
 from optax_warmup.transforms import hyperparams as _hyperparams
 from optax_warmup.transforms import plateau as _plateau
 from optax_warmup.transforms import warmup as _transforms
 
 _WARMUP_STATES = (_transforms.ScaleByWarmupState, _transforms.WithWarmupState)
+_CLOCK_STATES = (_clock.ScaleByClockState, _clock.WithClockState)
 _OPTAX_INJECT_STATES = (optax.InjectStatefulHyperparamsState, optax.InjectHyperparamsState)
 
 
@@ -25,6 +27,8 @@ def _collect(state: Any, short: tuple[str, ...], full: tuple[str, ...], out: lis
     """Append ``(short_path, full_path, value)`` for every scheduled value under ``state``."""
     if isinstance(state, _WARMUP_STATES):
         out.append(((*short, "warmup_factor"), (*full, "warmup_factor"), state.warmup_factor))
+    if isinstance(state, _CLOCK_STATES):
+        out.append(((*short, "clock_factor"), (*full, "clock_factor"), state.factor))
     if isinstance(state, _groups.ScaleByGroupState):
         for group, value in state.multipliers.items():
             out.append(((*short, "multiplier", group), (*full, "multiplier", group), value))
@@ -36,7 +40,13 @@ def _collect(state: Any, short: tuple[str, ...], full: tuple[str, ...], out: lis
         out.append(((*short, "plateau_scale"), (*full, "plateau_scale"), state.scale))
     if _is_namedtuple(state):
         for field in state._fields:
-            if field in ("hyperparams", "hyperparams_states", "warmup_factor", "multipliers"):
+            if field in (
+                "hyperparams",
+                "hyperparams_states",
+                "warmup_factor",
+                "multipliers",
+                "clock",
+            ):
                 continue
             # Wrappers' inner states add nothing to the readable path.
             step = () if field.startswith("inner") else (field,)
@@ -59,6 +69,7 @@ def current_values(opt_state: optax.OptState) -> dict[str, jax.Array]:
     - ``<path>/<name>`` for each hyperparameter of :func:`inject_schedules`
       (the value the next update uses);
     - ``<path>/warmup_factor`` for :func:`scale_by_warmup` and :func:`with_warmup`;
+    - ``<path>/clock_factor`` for :func:`scale_by_clock` and :func:`with_clock`;
     - ``<path>/multiplier/<group>`` for :func:`scale_by_group`;
     - ``<path>/learning_rate`` (``learning_rate(count) * scale``, the next
       update's multiplier) and ``<path>/plateau_scale`` for
