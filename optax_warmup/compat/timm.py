@@ -505,7 +505,10 @@ def WSDLRScheduler(
             _warmup.hold_phase(lr_min),
         ]
     )
-    return protocol.apply(main)
+    # Count 0 keeps the constructor's value (the base lr) where lr_min lifts _get_lr(0).
+    low, high = v.concrete_value(lr_min), v.concrete_value(peak_value)
+    lifted = low is None or high is None or bool((low > high).any())
+    return protocol.apply(main, fix_first=lifted)
 
 
 __all__ = [
