@@ -506,9 +506,9 @@ def WSDLRScheduler(
     top = jnp.maximum(jnp.asarray(peak_value, jnp.float32), jnp.asarray(lr_min, jnp.float32))
     main = _engine.from_phases(
         [
-            _warmup.hold_phase(top, stable),
+            _build.hold_phase(top, stable),
             _engine.Phase(decay_t, top, lr_min, shape),
-            _warmup.hold_phase(lr_min),
+            _build.hold_phase(lr_min),
         ]
     )
     # Count 0 keeps the constructor's value (the base lr) where lr_min lifts _get_lr(0).
