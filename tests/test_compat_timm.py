@@ -129,7 +129,8 @@ class MultiStep(SimTimm):
         super().__init__(base, **warm)
 
     def decay(self, t: float) -> float:
-        return self.base * self.decay_rate ** bisect.bisect_right(self.decay_t, t)
+        # timm 1.0.31 multistep_lr.py get_curr_decay_steps: bisect_right(decay_t, t + 1).
+        return self.base * self.decay_rate ** bisect.bisect_right(self.decay_t, t + 1)
 
 
 BUILDERS = {

@@ -24,15 +24,18 @@ timm conventions kept here:
   ``p`` of each cycle to ``p**k_decay``.
 - Noise: inside ``noise_range_t`` the value is multiplied by ``1 + n``, ``n``
   normal with standard deviation ``noise_std`` truncated to ``|n| < noise_pct``
-  and drawn from ``noise_seed`` and the count. timm draws with torch's generator
-  and ignores ``noise_std`` (it always uses 1, its default): values here are equal
-  to timm's in distribution, not bit for bit, and ``noise_std`` is honoured.
+  and drawn from ``noise_seed`` and the count, as timm 1.0.31 does
+  (``Scheduler._calculate_noise`` multiplies a standard normal by ``noise_std``
+  and redraws until it is inside the bound). timm draws with torch's generator:
+  values here are equal to timm's in distribution, not bit for bit.
+- ``t_in_epochs`` is accepted in timm's position and changes nothing: the count
+  of these schedules is whatever timm's ``t`` counts (updates here).
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import jax
@@ -159,6 +162,13 @@ def _cycles(
     )
 
 
+def _limit_may_be_zero(cycle_limit: ArrayLike) -> bool:
+    """Whether ``cycle_limit`` can be 0: then ``_get_lr(0)`` is ``lr_min`` and count 0
+    keeps the constructor's value (the base value, or ``warmup_lr_init``)."""
+    limit = v.concrete_value(cycle_limit)
+    return limit is None or bool((limit == 0).any())
+
+
 def _k_decay(k_decay: ArrayLike) -> ArrayLike:
     v.check_range("k_decay", k_decay, low=0.0, low_open=True)
     return k_decay
@@ -174,6 +184,7 @@ def CosineLRScheduler(
     warmup_t: ArrayLike = 0,
     warmup_lr_init: ArrayLike = 0.0,
     warmup_prefix: bool = False,
+    t_in_epochs: bool = False,
     noise_range_t: NoiseRange = None,
     noise_pct: ArrayLike = 0.67,
     noise_std: ArrayLike = 1.0,
@@ -195,6 +206,7 @@ def CosineLRScheduler(
       warmup_t: warmup length.
       warmup_lr_init: warmup start value.
       warmup_prefix: whether the cycles start after the warmup.
+      t_in_epochs: accepted for timm's argument order; no effect.
       noise_range_t: noisy counts: ``None``, ``start`` or ``[start, stop)``.
       noise_pct: truncation bound of the relative noise.
       noise_std: standard deviation of the relative noise.
@@ -213,7 +225,7 @@ def CosineLRScheduler(
     protocol = _Protocol.of(locals())
     shape = _build.half_cosine(1.0, k_decay=_k_decay(k_decay))
     main = _cycles(peak_value, t_initial, lr_min, shape, cycle_mul, cycle_decay, cycle_limit)
-    return protocol.apply(main)
+    return protocol.apply(main, fix_first=_limit_may_be_zero(cycle_limit))
 
 
 def TanhLRScheduler(
@@ -228,6 +240,7 @@ def TanhLRScheduler(
     warmup_t: ArrayLike = 0,
     warmup_lr_init: ArrayLike = 0.0,
     warmup_prefix: bool = False,
+    t_in_epochs: bool = False,
     noise_range_t: NoiseRange = None,
     noise_pct: ArrayLike = 0.67,
     noise_std: ArrayLike = 1.0,
@@ -245,7 +258,7 @@ def TanhLRScheduler(
       lb: tanh argument at the start of a cycle (< ub).
       ub: tanh argument at the end of a cycle.
       lr_min, cycle_mul, cycle_decay, cycle_limit, warmup_t, warmup_lr_init,
-        warmup_prefix, noise_range_t, noise_pct, noise_std, noise_seed: as
+        warmup_prefix, t_in_epochs, noise_range_t, noise_pct, noise_std, noise_seed: as
         :func:`CosineLRScheduler`.
 
     Returns:
@@ -280,6 +293,7 @@ def PolyLRScheduler(
     warmup_t: ArrayLike = 0,
     warmup_lr_init: ArrayLike = 0.0,
     warmup_prefix: bool = False,
+    t_in_epochs: bool = False,
     noise_range_t: NoiseRange = None,
     noise_pct: ArrayLike = 0.67,
     noise_std: ArrayLike = 1.0,
@@ -293,7 +307,7 @@ def PolyLRScheduler(
       t_initial: length of the first cycle.
       power: the polynomial power (> 0).
       lr_min, cycle_mul, cycle_decay, cycle_limit, warmup_t, warmup_lr_init,
-        warmup_prefix, noise_range_t, noise_pct, noise_std, noise_seed, k_decay:
+        warmup_prefix, t_in_epochs, noise_range_t, noise_pct, noise_std, noise_seed, k_decay:
         as :func:`CosineLRScheduler`.
 
     Returns:
@@ -309,7 +323,7 @@ def PolyLRScheduler(
     v.check_range("power", power, low=0.0, low_open=True)
     shape = _build.power_out(power, k_decay=_k_decay(k_decay))
     main = _cycles(peak_value, t_initial, lr_min, shape, cycle_mul, cycle_decay, cycle_limit)
-    return protocol.apply(main)
+    return protocol.apply(main, fix_first=_limit_may_be_zero(cycle_limit))
 
 
 def StepLRScheduler(
@@ -319,6 +333,7 @@ def StepLRScheduler(
     warmup_t: ArrayLike = 0,
     warmup_lr_init: ArrayLike = 0.0,
     warmup_prefix: bool = True,
+    t_in_epochs: bool = False,
     noise_range_t: NoiseRange = None,
     noise_pct: ArrayLike = 0.67,
     noise_std: ArrayLike = 1.0,
@@ -330,7 +345,7 @@ def StepLRScheduler(
       peak_value: the optimizer's learning rate.
       decay_t: updates between decays (> 0; may be fractional, as in timm).
       decay_rate: multiplier per decay (>= 0).
-      warmup_t, warmup_lr_init, warmup_prefix, noise_range_t, noise_pct,
+      warmup_t, warmup_lr_init, warmup_prefix, t_in_epochs, noise_range_t, noise_pct,
         noise_std, noise_seed: as :func:`CosineLRScheduler` (the prefix is on by
         default here, as in timm).
 
@@ -358,19 +373,23 @@ def MultiStepLRScheduler(
     warmup_t: ArrayLike = 0,
     warmup_lr_init: ArrayLike = 0.0,
     warmup_prefix: bool = True,
+    t_in_epochs: bool = False,
     noise_range_t: NoiseRange = None,
     noise_pct: ArrayLike = 0.67,
     noise_std: ArrayLike = 1.0,
     noise_seed: ArrayLike = 42,
 ) -> Schedule:
     """``timm.scheduler.MultiStepLRScheduler``: ``peak * decay_rate**i``, ``i`` the
-    number of milestones ``<= t`` (``bisect_right``).
+    number of milestones ``<= t + 1`` (timm's ``bisect_right(decay_t, t + 1)``).
+
+    timm looks ``t + 1`` up among the milestones, so a milestone ``m`` applies
+    from ``t = m - 1``, one update earlier than torch's ``MultiStepLR``.
 
     Args:
       peak_value: the optimizer's learning rate.
       decay_t: sorted milestones (updates).
       decay_rate: multiplier per milestone (>= 0).
-      warmup_t, warmup_lr_init, warmup_prefix, noise_range_t, noise_pct,
+      warmup_t, warmup_lr_init, warmup_prefix, t_in_epochs, noise_range_t, noise_pct,
         noise_std, noise_seed: as :func:`StepLRScheduler`.
 
     Returns:
@@ -378,7 +397,7 @@ def MultiStepLRScheduler(
 
     Example:
       >>> from optax_warmup.compat import timm
-      >>> s = timm.MultiStepLRScheduler(1.0, [2, 3], decay_rate=0.1)
+      >>> s = timm.MultiStepLRScheduler(1.0, [3, 4], decay_rate=0.1)
       >>> [round(float(s(k)), 4) for k in range(5)]
       [1.0, 1.0, 0.1, 0.01, 0.01]
     """
@@ -391,8 +410,111 @@ def MultiStepLRScheduler(
         raise ValueError(f"decay_t must be sorted, got {known.tolist()}.")
     powers = jnp.arange(milestones.shape[0] + 1, dtype=jnp.float32)
     values = jnp.asarray(peak_value, jnp.float32) * jnp.asarray(decay_rate, jnp.float32) ** powers
-    main = _decays.piecewise_constant(milestones, values)
+    # bisect_right(decay_t, t + 1) counts the milestones m with m - 1 <= t.
+    main = _decays.piecewise_constant(jnp.maximum(milestones - 1, 0), values)
     return protocol.apply(main, fix_first=True)
+
+
+_WSD_DECAYS = ("linear", "1-sqrt", "cosine", "power", "exp")
+
+
+def WSDLRScheduler(
+    peak_value: ArrayLike,
+    t_initial: ArrayLike,
+    decay_t: ArrayLike,
+    lr_min: ArrayLike = 0.0,
+    stable_fn: str = "constant",
+    stable_timescale: ArrayLike | None = None,
+    stable_power: ArrayLike = 0.5,
+    decay_fn: Any = "1-sqrt",
+    decay_power: ArrayLike = 0.5,
+    decay_ratio: ArrayLike = 0.1,
+    warmup_t: ArrayLike = 0,
+    warmup_lr_init: ArrayLike = 0.0,
+    t_in_epochs: bool = False,
+    noise_range_t: NoiseRange = None,
+    noise_pct: ArrayLike = 0.67,
+    noise_std: ArrayLike = 1.0,
+    noise_seed: ArrayLike = 42,
+) -> Any:
+    """``timm.scheduler.WSDLRScheduler`` (timm 1.0.31, ``stable_fn="constant"``):
+    warmup, ``max(peak, lr_min)`` for ``t_initial - decay_t`` updates, a decay
+    to ``lr_min`` over ``decay_t``, then ``lr_min``.
+
+    The warmup is always a prefix (the stable phase starts after it). With
+    ``f`` the decay progress, the value is ``lr_min + (peak - lr_min) d(f)``:
+    ``linear`` ``1 - f``, ``1-sqrt`` ``1 - sqrt(f)``, ``cosine``
+    ``(1 + cos(pi f)) / 2``, ``power`` ``1 - f**decay_power``, ``exp``
+    ``(r**f - r) / (1 - r)`` with ``r = decay_ratio``; a callable ``decay_fn(f)``
+    (jit-able) is used as ``d``.
+
+    Args:
+      peak_value: the optimizer's learning rate.
+      t_initial: stable plus decay updates (> 0).
+      decay_t: decay updates, in (0, t_initial].
+      lr_min: the floor (>= 0).
+      stable_fn: ``"constant"`` only (timm's ``rsqrt`` and ``power`` stable
+        phases are not provided: ValueError).
+      stable_timescale, stable_power: for the unsupported stable functions.
+      decay_fn: the decay shape, by name or as a callable.
+      decay_power: ``power``'s exponent (> 0).
+      decay_ratio: ``exp``'s ratio, in (0, 1).
+      warmup_t, warmup_lr_init, t_in_epochs, noise_range_t, noise_pct, noise_std,
+        noise_seed: as :func:`CosineLRScheduler`.
+
+    Returns:
+      A schedule.
+
+    Example:
+      >>> from optax_warmup.compat import timm
+      >>> s = timm.WSDLRScheduler(1.0, 4, 2, decay_fn="linear", warmup_t=2)
+      >>> [float(s(k)) for k in range(7)]
+      [0.0, 0.5, 1.0, 1.0, 1.0, 0.5, 0.0]
+    """
+    protocol = _Protocol(
+        peak_value, warmup_t, warmup_lr_init, True, noise_range_t, noise_pct, noise_std, noise_seed
+    )
+    v.check_duration("t_initial", t_initial)
+    v.check_range("t_initial", t_initial, low=1)
+    v.check_duration("decay_t", decay_t)
+    v.check_range("decay_t", decay_t, low=1)
+    v.check_range("lr_min", lr_min, low=0.0)
+    v.check_range("decay_power", decay_power, low=0.0, low_open=True)
+    v.check_range("decay_ratio", decay_ratio, low=0.0, high=1.0, low_open=True, high_open=True)
+    if stable_fn != "constant":
+        raise ValueError(
+            f"stable_fn={stable_fn!r} is not provided here (only 'constant'); timm's decaying "
+            "stable phases multiply into the decay."
+        )
+    t_i, d_t = v.concrete_value(t_initial), v.concrete_value(decay_t)
+    if t_i is not None and d_t is not None and bool((d_t > t_i).any()):
+        raise ValueError(f"Invalid decay_t ({d_t.tolist()}), must be in (0, t_initial={t_i}].")
+    if callable(decay_fn):
+        weight: Callable[[jax.Array], Any] = decay_fn
+        shape = _shapes.resolve(_shapes.custom(lambda f: 1.0 - weight(f)), "decay")
+    else:
+        v.check_choice("decay_fn", decay_fn, _WSD_DECAYS)
+        if decay_fn == "power":
+            shape = _shapes.ResolvedShape(_shapes.POWER_IN, (decay_power, 0.0, 0.0, 0.0))
+        elif decay_fn == "exp":
+            rate = -jnp.log(jnp.asarray(decay_ratio, jnp.float32))
+            shape = _shapes.resolve(_shapes.exponential(rate), "decay")
+        else:
+            shape = _shapes.resolve(decay_fn, "decay")
+    stable = v.as_duration("t_initial", t_initial) - v.as_duration("decay_t", decay_t)
+    # timm floors the stable value at lr_min: max(peak, lr_min).
+    top = jnp.maximum(jnp.asarray(peak_value, jnp.float32), jnp.asarray(lr_min, jnp.float32))
+    main = _engine.from_phases(
+        [
+            _build.hold_phase(top, stable),
+            _engine.Phase(decay_t, top, lr_min, shape),
+            _build.hold_phase(lr_min),
+        ]
+    )
+    # Count 0 keeps the constructor's value (the base lr) where lr_min lifts _get_lr(0).
+    low, high = v.concrete_value(lr_min), v.concrete_value(peak_value)
+    lifted = low is None or high is None or bool((low > high).any())
+    return protocol.apply(main, fix_first=lifted)
 
 
 __all__ = [
@@ -401,6 +523,7 @@ __all__ = [
     "PolyLRScheduler",
     "StepLRScheduler",
     "TanhLRScheduler",
+    "WSDLRScheduler",
 ]
 
 

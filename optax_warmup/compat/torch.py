@@ -206,11 +206,19 @@ def OneCycleLR(
     steps_per_epoch: ArrayLike | None = None,
     pct_start: ArrayLike = 0.3,
     anneal_strategy: Literal["cos", "linear"] = "cos",
+    cycle_momentum: bool = True,
+    base_momentum: ArrayLike = 0.85,
+    max_momentum: ArrayLike = 0.95,
     div_factor: ArrayLike = 25.0,
     final_div_factor: ArrayLike = 1e4,
     three_phase: bool = False,
+    last_epoch: int = -1,
 ) -> _engine.PhaseSchedule:
-    """``OneCycleLR`` (learning rate only): :func:`optax_warmup.one_cycle`.
+    """``OneCycleLR``'s learning rate: :func:`optax_warmup.one_cycle`.
+
+    The momentum arguments are accepted in torch's order and do not change the
+    learning rate; :func:`OneCycleMomentum` takes the same arguments and gives
+    the momentum (``b1``) schedule.
 
     From ``max_lr / div_factor`` up to ``max_lr`` at ``pct_start * T - 1``, then
     down to ``max_lr / (div_factor * final_div_factor)`` at ``T - 1``
@@ -225,9 +233,11 @@ def OneCycleLR(
       epochs, steps_per_epoch: ``T = epochs * steps_per_epoch``.
       pct_start: fraction of the cycle spent increasing, in (0, 1).
       anneal_strategy: ``"cos"`` or ``"linear"``.
+      cycle_momentum, base_momentum, max_momentum: see :func:`OneCycleMomentum`.
       div_factor: initial value is ``max_lr / div_factor``.
       final_div_factor: final value is ``initial / final_div_factor``.
       three_phase: torch's three-phase variant.
+      last_epoch: accepted for torch's argument order; a restored optax count resumes.
 
     Returns:
       A schedule.
@@ -240,15 +250,7 @@ def OneCycleLR(
       [0.1, 0.5, 0.0]
     """
     v.check_choice("anneal_strategy", anneal_strategy, ("cos", "linear"))
-    if total_steps is not None:
-        _check_iters("total_steps", total_steps)
-        total: ArrayLike = total_steps
-    elif epochs is not None and steps_per_epoch is not None:
-        _check_iters("epochs", epochs)
-        _check_iters("steps_per_epoch", steps_per_epoch)
-        total = v.as_duration("epochs", epochs) * v.as_duration("steps_per_epoch", steps_per_epoch)
-    else:
-        raise ValueError("You must define either total_steps OR (epochs AND steps_per_epoch).")
+    total = _one_cycle_total(total_steps, epochs, steps_per_epoch)
     return _composites.one_cycle(
         max_lr,
         total,
@@ -258,6 +260,312 @@ def OneCycleLR(
         anneal=anneal_strategy,
         three_phase=three_phase,
     )
+
+
+def _one_cycle_total(
+    total_steps: ArrayLike | None, epochs: ArrayLike | None, steps_per_epoch: ArrayLike | None
+) -> ArrayLike:
+    """``OneCycleLR``'s ``T``: ``total_steps``, or ``epochs * steps_per_epoch``."""
+    if total_steps is not None:
+        _check_iters("total_steps", total_steps)
+        return total_steps
+    if epochs is not None and steps_per_epoch is not None:
+        _check_iters("epochs", epochs)
+        _check_iters("steps_per_epoch", steps_per_epoch)
+        return v.as_duration("epochs", epochs) * v.as_duration("steps_per_epoch", steps_per_epoch)
+    raise ValueError("You must define either total_steps OR (epochs AND steps_per_epoch).")
+
+
+def OneCycleMomentum(
+    max_lr: ArrayLike,
+    total_steps: ArrayLike | None = None,
+    epochs: ArrayLike | None = None,
+    steps_per_epoch: ArrayLike | None = None,
+    pct_start: ArrayLike = 0.3,
+    anneal_strategy: Literal["cos", "linear"] = "cos",
+    cycle_momentum: bool = True,
+    base_momentum: ArrayLike = 0.85,
+    max_momentum: ArrayLike = 0.95,
+    div_factor: ArrayLike = 25.0,
+    final_div_factor: ArrayLike = 1e4,
+    three_phase: bool = False,
+    last_epoch: int = -1,
+) -> _engine.PhaseSchedule:
+    """``OneCycleLR``'s momentum (``b1`` of Adam, ``momentum`` of SGD) for each update.
+
+    Takes :func:`OneCycleLR`'s arguments. With ``cycle_momentum``: from
+    ``max_momentum`` down to ``base_momentum`` while the learning rate rises,
+    back up while it falls (:func:`optax_warmup.schedules.composites.one_cycle_momentum`).
+    Without it torch leaves the optimizer's momentum alone: this returns
+    ``max_momentum``, constant (pass your own then).
+
+    Args:
+      max_lr, total_steps, epochs, steps_per_epoch, pct_start, anneal_strategy,
+        div_factor, final_div_factor, three_phase, last_epoch: as :func:`OneCycleLR`
+        (``max_lr``, ``div_factor`` and ``final_div_factor`` do not change the momentum).
+      cycle_momentum: whether the momentum cycles.
+      base_momentum: the momentum at the peak learning rate.
+      max_momentum: the momentum at the start and the end.
+
+    Returns:
+      A schedule for ``b1``, e.g. ``optax.inject_hyperparams(optax.adam)(lr, b1=m)``.
+
+    Example:
+      >>> from optax_warmup.compat import torch
+      >>> m = torch.OneCycleMomentum(1.0, total_steps=11, pct_start=0.5, anneal_strategy="linear")
+      >>> [round(float(m(k)), 4) for k in (0, 2, 4, 10)]
+      [0.95, 0.9056, 0.8611, 0.95]
+    """
+    v.check_choice("anneal_strategy", anneal_strategy, ("cos", "linear"))
+    total = _one_cycle_total(total_steps, epochs, steps_per_epoch)
+    if not cycle_momentum:
+        return _combine.constant_schedule(max_momentum)
+    return _composites.one_cycle_momentum(
+        total,
+        pct_start=pct_start,
+        base_momentum=base_momentum,
+        max_momentum=max_momentum,
+        anneal=anneal_strategy,
+        three_phase=three_phase,
+    )
+
+
+def PolynomialLR(
+    peak_value: ArrayLike, total_iters: ArrayLike = 5, power: ArrayLike = 1.0, last_epoch: int = -1
+) -> _engine.PhaseSchedule:
+    """``PolynomialLR``: ``peak * (1 - min(k, total_iters) / total_iters)**power``.
+
+    Args:
+      peak_value: the optimizer's learning rate.
+      total_iters: updates to reach 0 (>= 1).
+      power: the polynomial power (> 0).
+      last_epoch: accepted for torch's argument order; a restored optax count resumes.
+
+    Returns:
+      A schedule (0 from ``total_iters`` on).
+
+    Example:
+      >>> from optax_warmup.compat import torch
+      >>> [float(torch.PolynomialLR(1.0, total_iters=4)(k)) for k in range(6)]
+      [1.0, 0.75, 0.5, 0.25, 0.0, 0.0]
+    """
+    _check_iters("total_iters", total_iters)
+    v.check_range("power", power, low=0.0, low_open=True)
+    return _decays.polynomial_decay(peak_value, total_iters, power=power, end_value=0.0)
+
+
+def _triangle(height: ArrayLike, up: ArrayLike, down: ArrayLike, halve: bool) -> Any:
+    """The cyclic triangle wave from 0 up to ``height`` over ``up`` updates and back
+    over ``down``; with ``halve`` the height halves every cycle."""
+    return _engine.from_phases(
+        [
+            _engine.Phase(up, 0.0, height, scale_end=1.0),
+            _engine.Phase(down, height, 0.0, scale_start=1.0),
+        ],
+        cycle_start=0,
+        cycle_decay=0.5 if halve else 1.0,
+    )
+
+
+def _cyclic(
+    low: ArrayLike,
+    high: ArrayLike,
+    step_size_up: ArrayLike,
+    step_size_down: ArrayLike | None,
+    mode: str,
+    gamma: ArrayLike,
+    scale_fn: Any,
+    scale_mode: str,
+) -> Any:
+    """``CyclicLR``'s wave from ``low`` towards ``high`` (the lr, or the momentum inverted)."""
+    _check_iters("step_size_up", step_size_up)
+    down = step_size_up if step_size_down is None else step_size_down
+    _check_iters("step_size_down", down)
+    lo = jnp.asarray(low, jnp.float32)
+    height = jnp.asarray(high, jnp.float32) - lo
+    if scale_fn is None:
+        v.check_choice("mode", mode, ("triangular", "triangular2", "exp_range"))
+        v.check_range("gamma", gamma, low=0.0)
+        wave = _triangle(height, step_size_up, down, halve=mode == "triangular2")
+        if mode == "exp_range":
+            wave = _combine.multiply(wave, ExponentialLR(1.0, gamma))  # gamma**k per update
+    else:
+        v.check_choice("scale_mode", scale_mode, ("cycle", "iterations"))
+        scale: Any = scale_fn
+        if scale_mode == "cycle":
+            period = v.as_duration("step_size_up", step_size_up) + v.as_duration(
+                "step_size_down", down
+            )
+
+            def by_cycle(k: ArrayLike) -> jax.Array:  # the cycle number, from 1
+                return scale_fn(jnp.floor_divide(k, period) + 1)
+
+            scale = by_cycle
+        wave = _combine.multiply(_triangle(height, step_size_up, down, halve=False), scale)
+    return _combine.add(_combine.constant_schedule(lo), wave)
+
+
+def CyclicLR(
+    base_lr: ArrayLike,
+    max_lr: ArrayLike,
+    step_size_up: ArrayLike = 2000,
+    step_size_down: ArrayLike | None = None,
+    mode: Literal["triangular", "triangular2", "exp_range"] = "triangular",
+    gamma: ArrayLike = 1.0,
+    scale_fn: Any = None,
+    scale_mode: Literal["cycle", "iterations"] = "cycle",
+    cycle_momentum: bool = True,
+    base_momentum: ArrayLike = 0.8,
+    max_momentum: ArrayLike = 0.9,
+    last_epoch: int = -1,
+) -> Any:
+    """``CyclicLR``'s learning rate: a triangle wave between ``base_lr`` and ``max_lr``.
+
+    Up over ``step_size_up`` updates, down over ``step_size_down`` (default the
+    same), with the height ``max_lr - base_lr`` scaled per mode: ``triangular``
+    1, ``triangular2`` ``1 / 2**(cycle - 1)``, ``exp_range`` ``gamma**k``. A
+    ``scale_fn`` (jit-able: it gets an integer array) replaces the mode,
+    applied to the cycle number (from 1) or the update count per ``scale_mode``.
+    The momentum arguments are accepted in torch's order;
+    :func:`CyclicMomentum` gives the momentum schedule.
+
+    Args:
+      base_lr: the bottom of the wave (torch sets the optimizer's lr to it).
+      max_lr: the top of the first wave.
+      step_size_up: updates going up (>= 1).
+      step_size_down: updates going down (default ``step_size_up``).
+      mode: ``"triangular"``, ``"triangular2"`` or ``"exp_range"``.
+      gamma: ``exp_range``'s factor per update.
+      scale_fn: a custom height scale, or ``None``.
+      scale_mode: ``"cycle"`` or ``"iterations"`` (for ``scale_fn``).
+      cycle_momentum, base_momentum, max_momentum: see :func:`CyclicMomentum`.
+      last_epoch: accepted for torch's argument order; a restored optax count resumes.
+
+    Returns:
+      A schedule.
+
+    Example:
+      >>> from optax_warmup.compat import torch
+      >>> s = torch.CyclicLR(0.0, 1.0, step_size_up=2, mode="triangular2")
+      >>> [float(s(k)) for k in range(9)]
+      [0.0, 0.5, 1.0, 0.5, 0.0, 0.25, 0.5, 0.25, 0.0]
+    """
+    return _cyclic(base_lr, max_lr, step_size_up, step_size_down, mode, gamma, scale_fn, scale_mode)
+
+
+def CyclicMomentum(
+    base_lr: ArrayLike,
+    max_lr: ArrayLike,
+    step_size_up: ArrayLike = 2000,
+    step_size_down: ArrayLike | None = None,
+    mode: Literal["triangular", "triangular2", "exp_range"] = "triangular",
+    gamma: ArrayLike = 1.0,
+    scale_fn: Any = None,
+    scale_mode: Literal["cycle", "iterations"] = "cycle",
+    cycle_momentum: bool = True,
+    base_momentum: ArrayLike = 0.8,
+    max_momentum: ArrayLike = 0.9,
+    last_epoch: int = -1,
+) -> Any:
+    """``CyclicLR``'s momentum: the same wave inverted, from ``max_momentum`` down
+    towards ``base_momentum`` while the learning rate rises.
+
+    Takes :func:`CyclicLR`'s arguments. Without ``cycle_momentum`` torch leaves
+    the momentum alone: this returns ``max_momentum``, constant.
+
+    Args:
+      base_lr, max_lr, step_size_up, step_size_down, mode, gamma, scale_fn,
+        scale_mode, last_epoch: as :func:`CyclicLR`.
+      cycle_momentum: whether the momentum cycles.
+      base_momentum: the momentum at the top of the learning-rate wave.
+      max_momentum: the momentum at its bottom.
+
+    Returns:
+      A schedule for ``b1`` / SGD's momentum.
+
+    Example:
+      >>> from optax_warmup.compat import torch
+      >>> m = torch.CyclicMomentum(0.0, 1.0, step_size_up=2)
+      >>> [round(float(m(k)), 4) for k in range(5)]
+      [0.9, 0.85, 0.8, 0.85, 0.9]
+    """
+    if not cycle_momentum:
+        return _combine.constant_schedule(max_momentum)
+    v.check_finite("base_momentum", base_momentum)
+    v.check_finite("max_momentum", max_momentum)
+    return _cyclic(
+        max_momentum, base_momentum, step_size_up, step_size_down, mode, gamma, scale_fn, scale_mode
+    )
+
+
+def LambdaLR(peak_value: ArrayLike, lr_lambda: Any, last_epoch: int = -1) -> Any:
+    """``LambdaLR``: ``peak * lr_lambda(k)``, for a jit-able ``lr_lambda``.
+
+    ``lr_lambda`` gets the count as an integer array and must use ``jnp``
+    operations (no Python ``if`` on it).
+
+    Args:
+      peak_value: the optimizer's learning rate.
+      lr_lambda: the factor function.
+      last_epoch: accepted for torch's argument order; a restored optax count resumes.
+
+    Returns:
+      A schedule.
+
+    Example:
+      >>> from optax_warmup.compat import torch
+      >>> s = torch.LambdaLR(2.0, lambda k: 1.0 / (k + 1))
+      >>> [float(s(k)) for k in range(3)]
+      [2.0, 1.0, 0.6666666865348816]
+    """
+    if not callable(lr_lambda):
+        raise ValueError(f"lr_lambda should be a function, got {lr_lambda!r}.")
+    factor: Any = lr_lambda
+    return _combine.multiply(_combine.constant_schedule(peak_value), factor)
+
+
+def MultiplicativeLR(peak_value: ArrayLike, lr_lambda: Any, last_epoch: int = -1) -> Any:
+    """``MultiplicativeLR``: ``peak * prod_{j=1..k} lr_lambda(j)``, for a jit-able ``lr_lambda``.
+
+    torch multiplies the current learning rate by ``lr_lambda(k)`` at every step
+    after the first; the product is evaluated here with a loop over ``j``, so
+    one evaluation costs ``O(k)`` (prefer a closed form, e.g. :func:`ExponentialLR`
+    for a constant factor, on long runs).
+
+    Args:
+      peak_value: the optimizer's learning rate.
+      lr_lambda: the factor function (gets an integer array).
+      last_epoch: accepted for torch's argument order; a restored optax count resumes.
+
+    Returns:
+      A schedule.
+
+    Example:
+      >>> from optax_warmup.compat import torch
+      >>> s = torch.MultiplicativeLR(1.0, lambda k: 0.5 + 0.0 * k)
+      >>> [float(s(k)) for k in range(4)]
+      [1.0, 0.5, 0.25, 0.125]
+    """
+    if not callable(lr_lambda):
+        raise ValueError(f"lr_lambda should be a function, got {lr_lambda!r}.")
+    return _combine.multiply(
+        _combine.constant_schedule(peak_value), _combine.as_schedule(_running_product(lr_lambda))
+    )
+
+
+def _running_product(factor: Any) -> Any:
+    """``k -> prod_{j=1..k} factor(j)`` for integer counts (any shape), by a loop."""
+
+    def product(count: ArrayLike) -> jax.Array:
+        k = jnp.maximum(jnp.asarray(count).astype(v.index_dtype()), 0)
+
+        def body(j: jax.Array, acc: jax.Array) -> jax.Array:
+            f = jnp.asarray(factor(j), jnp.float32)
+            return jnp.where(j <= k, acc * f, acc)
+
+        return jax.lax.fori_loop(1, jnp.max(k) + 1, body, jnp.ones(k.shape, jnp.float32))
+
+    return product
 
 
 def CosineAnnealingWarmRestarts(
@@ -362,6 +670,12 @@ def ChainedScheduler(
 
 __all__ = [
     "ChainedScheduler",
+    "CyclicLR",
+    "CyclicMomentum",
+    "LambdaLR",
+    "MultiplicativeLR",
+    "OneCycleMomentum",
+    "PolynomialLR",
     "ConstantLR",
     "CosineAnnealingLR",
     "CosineAnnealingWarmRestarts",

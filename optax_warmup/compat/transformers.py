@@ -26,6 +26,7 @@ from optax_warmup.engine import build as _build
 from optax_warmup.engine import phases as _engine
 from optax_warmup.engine import shapes as _shapes
 from optax_warmup.engine import validation as v
+from optax_warmup.schedules import combine as _combine
 
 WsdType = Literal["linear", "cosine", "1-sqrt"]
 _WSD_TYPES = ("linear", "cosine", "1-sqrt")
@@ -50,6 +51,19 @@ def _decay_length(num_warmup_steps: ArrayLike, num_training_steps: ArrayLike) ->
     n = _steps("num_training_steps", num_training_steps)
     w = _steps("num_warmup_steps", num_warmup_steps)
     return jnp.maximum(n - w, 1)
+
+
+def _wave(half_waves: ArrayLike, restart: bool) -> _shapes.ResolvedShape:
+    """The cosine wave with ``half_waves`` half-waves over the decay length."""
+    return _build.cosine_wave(half_waves, restart=restart)
+
+
+def _double(num_cycles: ArrayLike) -> ArrayLike:
+    """``2 num_cycles`` (half-waves), in float64 for a concrete value (Hugging Face's precision)."""
+    known = v.concrete_value(num_cycles)
+    if known is not None and known.ndim == 0:
+        return 2.0 * float(known)
+    return 2 * jnp.asarray(num_cycles, jnp.float32)
 
 
 def get_constant_schedule_with_warmup(
@@ -129,6 +143,24 @@ def get_cosine_schedule_with_warmup(
     return get_cosine_with_min_lr_schedule_with_warmup(
         peak_value, num_warmup_steps, num_training_steps, num_cycles, min_lr_rate=0.0
     )
+
+
+def get_constant_schedule(peak_value: ArrayLike, last_epoch: int = -1) -> _engine.PhaseSchedule:
+    """``get_constant_schedule``: ``peak_value`` at every update.
+
+    Args:
+      peak_value: the optimizer's learning rate.
+      last_epoch: accepted for Hugging Face's argument order; no effect.
+
+    Returns:
+      A schedule.
+
+    Example:
+      >>> from optax_warmup.compat import transformers
+      >>> float(transformers.get_constant_schedule(0.5)(1000))
+      0.5
+    """
+    return _combine.constant_schedule(peak_value)
 
 
 def get_cosine_with_hard_restarts_schedule_with_warmup(
@@ -239,6 +271,7 @@ def get_cosine_with_min_lr_schedule_with_warmup(
     num_warmup_steps: ArrayLike,
     num_training_steps: ArrayLike,
     num_cycles: ArrayLike = 0.5,
+    last_epoch: int = -1,
     min_lr: ArrayLike | None = None,
     min_lr_rate: ArrayLike | None = None,
 ) -> _engine.PhaseSchedule:
@@ -252,6 +285,7 @@ def get_cosine_with_min_lr_schedule_with_warmup(
       num_warmup_steps: ``W``.
       num_training_steps: ``N``.
       num_cycles: number of cosine waves over ``N - W``.
+      last_epoch: accepted for Hugging Face's argument order; a restored optax count resumes.
       min_lr: the floor, absolute; or
       min_lr_rate: the floor as a ratio of ``peak_value``, in [0, 1].
 
@@ -267,21 +301,176 @@ def get_cosine_with_min_lr_schedule_with_warmup(
       >>> [round(float(s(k)), 4) for k in range(5)]
       [1.0, 0.8828, 0.6, 0.3172, 0.2]
     """
-    if min_lr is not None and min_lr_rate is not None:
-        raise ValueError("Only one of min_lr or min_lr_rate should be set, got both.")
     v.check_finite("num_cycles", num_cycles)
-    if min_lr is not None:
-        v.check_range("min_lr", min_lr, low=0.0)
-        floor: ArrayLike = min_lr
-    elif min_lr_rate is not None:
-        v.check_range("min_lr_rate", min_lr_rate, low=0.0, high=1.0)
-        floor = jnp.asarray(peak_value, jnp.float32) * jnp.asarray(min_lr_rate, jnp.float32)
-    else:
-        raise ValueError("One of min_lr or min_lr_rate should be set, got neither.")
+    floor = _min_lr(peak_value, min_lr, min_lr_rate)
     length = _decay_length(num_warmup_steps, num_training_steps)
-    shape = _build.cosine_wave(2 * jnp.asarray(num_cycles, jnp.float32))
+    shape = _build.cosine_wave(_double(num_cycles))
     wave = _build.decay_phase(peak_value, 0, floor, shape, length=length)
     return _engine.stack_phases([_warmup_phase(peak_value, num_warmup_steps), wave])
+
+
+def _min_lr(
+    peak_value: ArrayLike, min_lr: ArrayLike | None, min_lr_rate: ArrayLike | None
+) -> ArrayLike:
+    """The absolute floor from exactly one of ``min_lr`` and ``min_lr_rate``."""
+    if min_lr is not None and min_lr_rate is not None:
+        raise ValueError("Only one of min_lr or min_lr_rate should be set, got both.")
+    if min_lr is not None:
+        v.check_range("min_lr", min_lr, low=0.0)
+        return min_lr
+    if min_lr_rate is not None:
+        v.check_range("min_lr_rate", min_lr_rate, low=0.0, high=1.0)
+        return jnp.asarray(peak_value, jnp.float32) * jnp.asarray(min_lr_rate, jnp.float32)
+    raise ValueError("One of min_lr or min_lr_rate should be set, got neither.")
+
+
+def get_cosine_with_min_lr_schedule_with_warmup_lr_rate(
+    peak_value: ArrayLike,
+    num_warmup_steps: ArrayLike,
+    num_training_steps: ArrayLike,
+    num_cycles: ArrayLike = 0.5,
+    last_epoch: int = -1,
+    min_lr: ArrayLike | None = None,
+    min_lr_rate: ArrayLike | None = None,
+    warmup_lr_rate: ArrayLike | None = None,
+) -> _engine.PhaseSchedule:
+    """``get_cosine_with_min_lr_schedule_with_warmup_lr_rate``: a warmup that does not
+    start at 0, then the cosine one step ahead.
+
+    Warmup (``k < W``): ``peak (k + 1) / max(1, W)``, or with ``warmup_lr_rate = s``
+    ``peak (s + (1 - s) k / max(1, W - 1))``. Then
+    ``peak (r + (1 - r) 0.5 (1 + cos(2 pi num_cycles p)))`` with
+    ``p = (k - W + 1) / max(1, N - W)`` (one step further than
+    :func:`get_cosine_with_min_lr_schedule_with_warmup`), ``r = min_lr_rate``; the
+    cosine goes on past ``N``.
+
+    Args:
+      peak_value: the optimizer's learning rate.
+      num_warmup_steps: ``W``.
+      num_training_steps: ``N``.
+      num_cycles: number of cosine waves over ``N - W``.
+      last_epoch: accepted for Hugging Face's argument order; a restored optax count resumes.
+      min_lr: the floor, absolute; or
+      min_lr_rate: the floor as a ratio of ``peak_value``, in [0, 1].
+      warmup_lr_rate: the warmup's start as a ratio of ``peak_value``, in [0, 1];
+        ``None``: the warmup starts at ``peak / W``.
+
+    Returns:
+      A schedule.
+
+    Raises:
+      ValueError: unless exactly one of ``min_lr`` and ``min_lr_rate`` is given.
+
+    Example:
+      >>> from optax_warmup.compat import transformers
+      >>> s = transformers.get_cosine_with_min_lr_schedule_with_warmup_lr_rate(
+      ...     1.0, 2, 6, min_lr_rate=0.2)
+      >>> [round(float(s(k)), 4) for k in range(7)]
+      [0.5, 1.0, 0.8828, 0.6, 0.3172, 0.2, 0.3172]
+    """
+    v.check_finite("num_cycles", num_cycles)
+    floor = _min_lr(peak_value, min_lr, min_lr_rate)
+    w = _steps("num_warmup_steps", num_warmup_steps)
+    if warmup_lr_rate is None:
+        # (k + 1) / max(1, W): the linear warmup one step ahead.
+        warm = _engine.Phase(w, 0.0, peak_value, length=jnp.maximum(w, 1), offset=1)
+    else:
+        v.check_range("warmup_lr_rate", warmup_lr_rate, low=0.0, high=1.0)
+        first = jnp.asarray(peak_value, jnp.float32) * jnp.asarray(warmup_lr_rate, jnp.float32)
+        warm = _engine.Phase(w, first, peak_value, length=jnp.maximum(w - 1, 1))
+    length = _decay_length(num_warmup_steps, num_training_steps)
+    wave = _engine.Phase(
+        0, peak_value, floor, _wave(_double(num_cycles), restart=False), length=length, offset=1
+    )
+    return _engine.from_phases([warm, wave])
+
+
+_BY_NAME = {
+    "linear": "get_linear_schedule_with_warmup",
+    "cosine": "get_cosine_schedule_with_warmup",
+    "cosine_with_restarts": "get_cosine_with_hard_restarts_schedule_with_warmup",
+    "polynomial": "get_polynomial_decay_schedule_with_warmup",
+    "constant": "get_constant_schedule",
+    "constant_with_warmup": "get_constant_schedule_with_warmup",
+    "inverse_sqrt": "get_inverse_sqrt_schedule",
+    "cosine_with_min_lr": "get_cosine_with_min_lr_schedule_with_warmup",
+    "cosine_warmup_with_min_lr": "get_cosine_with_min_lr_schedule_with_warmup_lr_rate",
+    "warmup_stable_decay": "get_wsd_schedule",
+}
+
+
+def get_scheduler(
+    name: str,
+    peak_value: ArrayLike,
+    num_warmup_steps: ArrayLike | None = None,
+    num_training_steps: ArrayLike | None = None,
+    scheduler_specific_kwargs: dict[str, Any] | None = None,
+) -> Any:
+    """``get_scheduler``: the schedule named ``name`` (``TrainingArguments.lr_scheduler_type``).
+
+    Names: ``linear``, ``cosine``, ``cosine_with_restarts``, ``polynomial``,
+    ``constant``, ``constant_with_warmup``, ``inverse_sqrt``,
+    ``cosine_with_min_lr``, ``cosine_warmup_with_min_lr``,
+    ``warmup_stable_decay``. As in Hugging Face, ``constant`` ignores the other
+    arguments, ``num_warmup_steps`` is required by the others and
+    ``num_training_steps`` by all but ``constant_with_warmup``,
+    ``inverse_sqrt`` and ``warmup_stable_decay``; ``scheduler_specific_kwargs``
+    go to the function (not to ``constant_with_warmup``). ``reduce_lr_on_plateau``
+    gives :func:`get_reduce_on_plateau_schedule`'s transformation (it follows
+    the loss); ``greedy`` is not provided.
+
+    Args:
+      name: the scheduler type.
+      peak_value: the optimizer's learning rate (in place of the optimizer).
+      num_warmup_steps: ``W``.
+      num_training_steps: ``N``.
+      scheduler_specific_kwargs: extra keyword arguments.
+
+    Returns:
+      A schedule (a gradient transformation for ``reduce_lr_on_plateau``).
+
+    Raises:
+      ValueError: for an unknown name or a missing step count.
+
+    Example:
+      >>> from optax_warmup.compat import transformers
+      >>> s = transformers.get_scheduler("linear", 1.0, num_warmup_steps=1, num_training_steps=3)
+      >>> [float(s(k)) for k in range(4)]
+      [0.0, 1.0, 0.5, 0.0]
+    """
+    key = getattr(name, "value", name)
+    kwargs = dict(scheduler_specific_kwargs or {})
+    if key == "reduce_lr_on_plateau":
+        return get_reduce_on_plateau_schedule(peak_value, **kwargs)
+    if key not in _BY_NAME:
+        raise ValueError(
+            f"{key!r} is not a valid SchedulerType here; choose one of "
+            f"{[*sorted(_BY_NAME), 'reduce_lr_on_plateau']} (greedy is not provided)."
+        )
+    fn = globals()[_BY_NAME[key]]
+    if key == "constant":
+        return fn(peak_value)
+    if num_warmup_steps is None:
+        raise ValueError(f"{key} requires `num_warmup_steps`, please provide that argument.")
+    if key == "constant_with_warmup":
+        return fn(peak_value, num_warmup_steps=num_warmup_steps)
+    if key == "inverse_sqrt":
+        return fn(peak_value, num_warmup_steps=num_warmup_steps, **kwargs)
+    if key == "warmup_stable_decay":
+        return fn(
+            peak_value,
+            num_warmup_steps=num_warmup_steps,
+            num_training_steps=num_training_steps,
+            **kwargs,
+        )
+    if num_training_steps is None:
+        raise ValueError(f"{key} requires `num_training_steps`, please provide that argument.")
+    return fn(
+        peak_value,
+        num_warmup_steps=num_warmup_steps,
+        num_training_steps=num_training_steps,
+        **kwargs,
+    )
 
 
 def get_wsd_schedule(
@@ -353,7 +542,7 @@ def get_wsd_schedule(
     # A negative stable phase starts the decay -S steps in (Hugging Face's arithmetic).
     skipped = jnp.maximum(-stable, 0)
     if decay_type == "cosine":
-        decay_shape = _build.cosine_wave(2 * jnp.asarray(num_cycles, jnp.float32))
+        decay_shape = _build.cosine_wave(_double(num_cycles))
     else:
         decay_shape = _shapes.resolve(decay_type, "decay")
     phases = [
@@ -373,13 +562,16 @@ def get_wsd_schedule(
 
 
 __all__ = [
+    "get_constant_schedule",
     "get_constant_schedule_with_warmup",
     "get_cosine_schedule_with_warmup",
     "get_cosine_with_hard_restarts_schedule_with_warmup",
     "get_cosine_with_min_lr_schedule_with_warmup",
+    "get_cosine_with_min_lr_schedule_with_warmup_lr_rate",
     "get_inverse_sqrt_schedule",
     "get_linear_schedule_with_warmup",
     "get_polynomial_decay_schedule_with_warmup",
+    "get_scheduler",
     "get_wsd_schedule",
 ]
 

@@ -127,7 +127,8 @@ def radam(b2: ArrayLike, threshold: ArrayLike, one_minus_b2: ArrayLike = 0.0) ->
 
 def cosine_wave(half_waves: ArrayLike = 1.0, *, restart: bool = False) -> ResolvedShape:
     """Periodic cosine, ``half_waves`` half-waves per length; ``restart`` jumps back each time."""
-    return _shape(_shapes.COSINE_WAVE, half_waves, 1.0 if restart else 0.0)
+    # A concrete multiplier keeps its float64 value as two float32 parts (shapes.cosine_wave).
+    return _shapes.cosine_wave(half_waves, restart=restart)
 
 
 def power_cycle(power: ArrayLike) -> ResolvedShape:

@@ -23,6 +23,7 @@ from typing import Literal, NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax.typing import ArrayLike
 
 from optax_warmup.engine import validation as v
@@ -47,7 +48,9 @@ TANH = 9  # value = end + (start - end) * (1 - tanh(a (1 - p) + b p)) / 2
 RADAM = (
     10  # f = RAdam rectification r_t at t (b2 = a, threshold = b, 1 - b2 = c if > 0), open-ended
 )
-COSINE_WAVE = 11  # periodic cosine, a half-waves per length (b > 0: restart), open-ended
+# COSINE_WAVE: periodic cosine, a + c half-waves per length (c: the low part of the
+# multiplier, for float64 accuracy in float32), b > 0: restart; open-ended.
+COSINE_WAVE = 11
 POWER_CYCLE = 12  # polynomial decay with cycle (TF / Keras): power a, open-ended
 NUM_BUILTIN = 13
 
@@ -324,19 +327,87 @@ def _warp(p: jax.Array, q: jax.Array, k: jax.Array) -> tuple[jax.Array, jax.Arra
     return jnp.where(use, p_k, p), jnp.where(use, q_k, q)
 
 
-def _cosine_wave(
-    t: jax.Array, length: jax.Array, start: jax.Array, end: jax.Array, a: jax.Array, b: jax.Array
-) -> jax.Array:
-    """``end + (start - end) (1 + cos(pi m / L)) / 2`` with ``m = (a t) mod 2L``, or ``mod L``
-    when ``b > 0`` (the value jumps back to ``start`` after every half-wave).
+def floor_ratio(t: jax.Array, period: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """``(floor(t / period), t mod period)`` exactly, for ``t >= 0`` and ``period > 0``.
 
-    The position is reduced exactly (``a t`` is exact for whole ``a``) and both
-    weights are written as ``sin**2`` of a small angle, so the value stays
-    accurate near its troughs. A zero ``length`` gives ``end``.
+    XLA rewrites ``t / c`` as ``t * (1 / c)`` for a constant ``c``, and in float32
+    ``41 * (1 / 41) = 0.99999994``: a plain ``floor(t / period)`` is one short at
+    some periods under ``jit``. The remainder (``fmod``) is exact, so
+    ``t - rem`` is a whole multiple of ``period`` and the rounded quotient is
+    exact (for quotients below ``2**22`` in float32).
+    """
+    r = jax.lax.rem(t, period)
+    return jnp.round((t - r) / period), r
+
+
+def ceil_ratio(t: jax.Array, period: jax.Array) -> jax.Array:
+    """``ceil(t / period)`` exactly, for ``t >= 0`` and ``period > 0`` (see :func:`floor_ratio`)."""
+    q, r = floor_ratio(t, period)
+    return q + (r > 0)
+
+
+def _split(x: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """Veltkamp's split of ``x`` into a high part of half the mantissa and the rest."""
+    factor = 134217729.0 if x.dtype == jnp.float64 else 4097.0  # 2**(mantissa/2) + 1
+    c = x * factor
+    hi = c - (c - x)
+    return hi, x - hi
+
+
+def _two_product(x: jax.Array, y: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """``x y = p + e`` exactly (Dekker's product): ``p`` the rounded product, ``e`` its error."""
+    p = x * y
+    x_hi, x_lo = _split(x)
+    y_hi, y_lo = _split(y)
+    e = ((x_hi * y_hi - p) + x_hi * y_lo + x_lo * y_hi) + x_lo * y_lo
+    return p, e
+
+
+def wave_multiplier(multiplier: ArrayLike) -> tuple[ArrayLike, ArrayLike]:
+    """A cosine-wave multiplier as ``(high, low)`` float32 parts of its float64 value.
+
+    A concrete Python or NumPy multiplier keeps its float64 precision in the
+    sum of the two parts (a traced one has no low part).
+    """
+    known = v.concrete_value(multiplier)
+    if known is None or known.ndim != 0:
+        return multiplier, 0.0
+    m64 = float(np.asarray(known, np.float64))
+    hi = np.float32(m64)
+    return hi, np.float32(m64 - np.float64(hi))
+
+
+def cosine_wave(multiplier: ArrayLike, *, restart: bool) -> ResolvedShape:
+    """The periodic cosine shape: ``multiplier`` half-waves per length (:data:`COSINE_WAVE`)."""
+    hi, lo = wave_multiplier(multiplier)
+    return ResolvedShape(COSINE_WAVE, (hi, 1.0 if restart else 0.0, lo, 0.0))
+
+
+def _cosine_wave(
+    t: jax.Array,
+    length: jax.Array,
+    start: jax.Array,
+    end: jax.Array,
+    a: jax.Array,
+    b: jax.Array,
+    a_low: jax.Array,
+) -> jax.Array:
+    """``end + (start - end) (1 + cos(pi m / L)) / 2`` with ``m = ((a + a_low) t) mod 2L``,
+    or ``mod L`` when ``b > 0`` (the value jumps back to ``start`` after every half-wave).
+
+    The position is reduced exactly: ``a t`` is split into its rounded value and
+    its exact rounding error (Dekker), the rounded value is reduced with the
+    exact ``fmod``, and only the small remainder is rounded, so the phase stays
+    accurate far past the first wave. Both weights are written as ``sin**2`` of
+    a small angle, so the value stays accurate near its troughs. A zero
+    ``length`` gives ``end``.
     """
     ok = length > 0
     big_l = jnp.where(ok, length, 1.0)
-    m = jnp.mod(a * t, jnp.where(b > 0, big_l, 2 * big_l))
+    period = jnp.where(b > 0, big_l, 2 * big_l)
+    t = jnp.asarray(t, jnp.result_type(a, float))
+    p, e = _two_product(jnp.asarray(a, t.dtype), t)
+    m = jnp.mod(jnp.mod(p, period) + (e + a_low * t), period)
     w_start = jnp.sin(0.5 * jnp.pi * (big_l - m) / big_l) ** 2
     w_end = jnp.sin(0.5 * jnp.pi * jnp.minimum(m, 2 * big_l - m) / big_l) ** 2
     return jnp.where(ok, _mix(start, end, w_start, w_end), end)
@@ -351,7 +422,7 @@ def _power_cycle(
     """
     ok = length > 0
     big_l = jnp.where(ok, length, 1.0)
-    span = jnp.maximum(jnp.ceil(t / big_l), 1.0) * big_l
+    span = jnp.maximum(ceil_ratio(t, big_l), 1.0) * big_l
     x = (span - t) / span  # remaining fraction
     y = t / span  # elapsed fraction
     a = jnp.maximum(a, 1e-12)
@@ -455,7 +526,7 @@ def _exp_rate(x: ShapeArgs) -> jax.Array:
     at ``end`` when ``d > 0``."""
     t, start, end, a, b, c, d = x.t, x.start, x.end, x.a, x.b, x.c, x.d
     steps = jnp.maximum(b, 1e-12)
-    q = jnp.where(c > 0, jnp.floor(t / steps), t / steps)
+    q = jnp.where(c > 0, floor_ratio(t, steps)[0], t / steps)
     rate_ok = a > 0
     value = start * jnp.exp(q * jnp.log(jnp.where(rate_ok, a, 1.0)))
     value = jnp.where(rate_ok, value, jnp.where(q > 0, 0.0, start))
@@ -471,7 +542,7 @@ def _inv_sqrt(x: ShapeArgs) -> jax.Array:
     tau = jnp.maximum(x.a, 1e-12)
     stair = jnp.maximum(x.c, 1e-12)
     t_s = jnp.maximum(x.t, 0)
-    t_s = jnp.where(x.c > 0, stair * jnp.floor(t_s / stair), t_s)
+    t_s = jnp.where(x.c > 0, t_s - jax.lax.rem(t_s, stair), t_s)
     ratio = tau / (t_s + tau)
     k = jnp.where(x.b > 0, ratio ** jnp.maximum(x.b, 1e-12), jnp.sqrt(ratio))
     return _lerp(x.end, x.start, k)
@@ -487,7 +558,7 @@ def _radam(x: ShapeArgs) -> jax.Array:
 
 
 def _cosine_wave_kind(x: ShapeArgs) -> jax.Array:
-    return _cosine_wave(x.t, x.length, x.start, x.end, x.a, x.b)
+    return _cosine_wave(x.t, x.length, x.start, x.end, x.a, x.b, x.c)
 
 
 def _power_cycle_kind(x: ShapeArgs) -> jax.Array:

@@ -264,24 +264,76 @@ def one_cycle(
     v.check_range("pct_start", pct_start, low=0.0, high=1.0, low_open=True, high_open=True)
     v.check_range("div_factor", div_factor, low=0.0, low_open=True)
     v.check_range("final_div_factor", final_div_factor, low=0.0, low_open=True)
-    shape = _shapes.resolve("cosine" if anneal == "cos" else "linear", "decay")
-    total = v.duration_array(total_steps)
-    tf = total.astype(jnp.float32)
     peak = jnp.asarray(peak_value, jnp.float32)
     # Traced factors below 1e-6 are clamped to 1e-6 (no inf, no NaN).
     initial = peak / jnp.maximum(jnp.asarray(div_factor, jnp.float32), 1e-6)
     final = initial / jnp.maximum(jnp.asarray(final_div_factor, jnp.float32), 1e-6)
+    values = [initial, peak, initial, final] if three_phase else [initial, peak, final]
+    return _one_cycle_phases(total_steps, pct_start, values, anneal)
+
+
+def one_cycle_momentum(
+    total_steps: ArrayLike,
+    *,
+    pct_start: ArrayLike = 0.3,
+    base_momentum: ArrayLike = 0.85,
+    max_momentum: ArrayLike = 0.95,
+    anneal: Literal["cos", "linear"] = "cos",
+    three_phase: bool = False,
+) -> _engine.PhaseSchedule:
+    """The momentum (Adam's ``b1``) of the one-cycle policy, as torch's ``OneCycleLR`` cycles it.
+
+    On :func:`one_cycle`'s phases, inverted: from ``max_momentum`` down to
+    ``base_momentum`` while the learning rate rises, back to ``max_momentum``
+    while it falls (``three_phase``: it then holds ``max_momentum`` through
+    the final annealing).
+
+    Args:
+      total_steps: ``T``.
+      pct_start: fraction of the cycle spent increasing the learning rate, in (0, 1).
+      base_momentum: the lowest momentum, reached with the peak learning rate.
+      max_momentum: the momentum at the start and the end.
+      anneal: ``"cos"`` or ``"linear"``.
+      three_phase: use torch's three-phase variant.
+
+    Returns:
+      A schedule for ``b1`` (e.g. through :func:`optax.inject_hyperparams`).
+
+    Example:
+      >>> from optax_warmup.schedules import composites
+      >>> m = composites.one_cycle_momentum(11, pct_start=0.5, anneal="linear")
+      >>> [round(float(m(c)), 4) for c in (0, 2, 4, 10)]
+      [0.95, 0.9056, 0.8611, 0.95]
+
+    References:
+      Smith, "A disciplined approach to neural network hyper-parameters", 2018.
+    """
+    v.check_finite("base_momentum", base_momentum)
+    v.check_finite("max_momentum", max_momentum)
+    hi = jnp.asarray(max_momentum, jnp.float32)
+    lo = jnp.asarray(base_momentum, jnp.float32)
+    values = [hi, lo, hi, hi] if three_phase else [hi, lo, hi]
+    return _one_cycle_phases(total_steps, pct_start, values, anneal)
+
+
+def _one_cycle_phases(
+    total_steps: ArrayLike, pct_start: ArrayLike, values: list[Any], anneal: str
+) -> _engine.PhaseSchedule:
+    """torch ``OneCycleLR``'s phases through ``values`` (3 values: two phases; 4: three)."""
+    v.check_choice("anneal", anneal, ("cos", "linear"))
+    v.check_duration("total_steps", total_steps)
+    v.check_range("pct_start", pct_start, low=0.0, high=1.0, low_open=True, high_open=True)
+    shape = _shapes.resolve("cosine" if anneal == "cos" else "linear", "decay")
+    total = v.duration_array(total_steps)
+    tf = total.astype(jnp.float32)
     pct: Any = jnp.asarray(pct_start, jnp.float32)
     known_pct, known_total = v.concrete_value(pct_start), v.concrete_value(total)
     if known_pct is not None and known_total is not None:
         # Marks in float64 as torch computes them: float32(0.3) * 50 is 15.000001, not 15.
         pct, tf = np.float64(known_pct), np.float64(known_total)
-    if three_phase:
+    marks = [pct * tf - 1, tf - 1]
+    if len(values) == 4:  # three phases
         marks = [pct * tf - 1, 2 * pct * tf - 2, tf - 1]
-        values = [initial, peak, initial, final]
-    else:
-        marks = [pct * tf - 1, tf - 1]
-        values = [initial, peak, final]
     return _float_boundary_phases(marks, values, shape)
 
 

@@ -187,9 +187,41 @@ def radam_warmup(b2: ArrayLike, threshold: ArrayLike = 5.0) -> _engine.PhaseSche
     # 1 - b2 from the float64 value when known (float32 holds 0.999 as 0.99900001);
     # 0 means "take 1 - b2".
     eps = 0.0 if b2_c is None or b2_c.ndim != 0 else float(1.0 - np.float64(b2_c))
-    t0 = _first_defined_step(jnp.asarray(b2), jnp.asarray(threshold), jnp.float32(eps))
     shape = _build.radam(b2, threshold, one_minus_b2=eps)
+    first = _first_value_float64(b2_c, th_c)
+    if first is not None:
+        # The first defined step can sit just above the threshold, where rho_t - 4 is
+        # tiny and float32 loses it: its step and value come from a float64 evaluation.
+        t0, r0 = first
+        head = _build.hold_phase(r0, 1)
+        return _engine.stack_phases([head, _build.warmup_phase(1.0, 0, shape, offset=t0 + 1)])
+    t0 = _first_defined_step(jnp.asarray(b2), jnp.asarray(threshold), jnp.float32(eps))
     return _engine.stack_phases([_build.warmup_phase(1.0, 0, shape, offset=t0)])
+
+
+def _first_value_float64(
+    b2: np.ndarray | None, threshold: np.ndarray | None
+) -> tuple[int, float] | None:
+    """``(t0, r_t0)`` for a concrete scalar ``b2`` and threshold, evaluated in float64.
+
+    ``t0`` is the first ``t`` with ``rho_t > threshold`` (searched up to ``2**16``);
+    ``None`` when an argument is traced or not scalar, or no ``t0`` is found there.
+    """
+    if b2 is None or threshold is None or b2.ndim != 0 or threshold.ndim != 0:
+        return None
+    # Evaluated now, in float64, even when called while tracing.
+    with jax.enable_x64(True), jax.ensure_compile_time_eval():
+        f64 = jnp.float64
+        b2_64 = jnp.asarray(float(b2), f64)
+        eps = jnp.asarray(1.0 - float(b2), f64)
+        th = jnp.asarray(max(float(threshold), 4.0), f64)
+        t = jnp.arange(1, 2**16 + 1, dtype=f64)
+        above = np.flatnonzero(np.asarray(_shapes.radam_rho(t, b2_64, eps)[0] > th))
+        if above.size == 0:
+            return None
+        t0 = int(above[0]) + 1
+        r0 = _shapes.radam_rectification(jnp.asarray(t0, f64), b2_64, th, eps)
+        return t0, float(r0)
 
 
 def effective_warmup_period(
