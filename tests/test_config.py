@@ -519,7 +519,7 @@ def test_to_config_refuses_what_cannot_be_serialised() -> None:
     with pytest.raises(ValueError, match="custom shape function"):
         ow.to_config(ow.warmup_schedule(1.0, 4, shape=lambda p: p**3))
     with pytest.raises(ValueError, match="not a schedule"):
-        ow.to_config(0.5)
+        ow.to_config(0.5)  # type: ignore[arg-type]
 
 
 def test_to_config_refuses_traced_and_batched_schedules() -> None:

@@ -213,7 +213,9 @@ def test_progress_warp_is_static_only_when_the_parameters_say_so() -> None:
     # k-decay: progress p -> p**2 before the cosine.
     want = [0.5 * (1 + np.cos(np.pi * (c / 10) ** 2)) for c in range(11)]
     np.testing.assert_allclose(np.asarray(warped(jnp.arange(11))), want, rtol=1e-5, atol=1e-7)
-    assert ow.join([plain, warped], [5]).warped
+    joined = ow.join([plain, warped], [5])
+    assert isinstance(joined, ow.PhaseSchedule)
+    assert joined.warped
     # Parameters traced at construction keep the warp (it may apply).
     traced = jax.jit(
         lambda d: ow.from_arrays(

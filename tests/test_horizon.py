@@ -81,7 +81,10 @@ def test_extend_against_time_warp_formula(at: int, new_total: int) -> None:
     # No jump: the value at `at` is the original value there.
     orig = values(s)
     assert abs(got[at] - orig[at]) <= 1e-6
-    np.testing.assert_array_equal(got[:at], orig[:at])
+    # Before `at` the original curve, to float32 rounding (the extended schedule has
+    # more phases, so the engine may take its other lookup path; 1e-6 relative is
+    # the engine's float32 precision promise).
+    np.testing.assert_allclose(got[:at], orig[:at], rtol=1e-6, atol=0)
     assert got[new_total] == pytest.approx(0.0, abs=1e-7)
     assert got[new_total - 1] > 0
 
@@ -142,7 +145,10 @@ def test_phase_count_stays_small() -> None:
     assert ow.stretch(s, 2.0).num_phases == s.num_phases
     assert ow.extend(s, 300, at=50).num_phases == s.num_phases + 1
     big = ow.join([ow.linear_decay(1.0, 10)] * 500, [10 * i for i in range(1, 500)])
-    assert ow.extend(big, 8000, at=2500).num_phases <= big.num_phases + 1
+    extended = ow.extend(big, 8000, at=2500)
+    assert isinstance(big, ow.PhaseSchedule)
+    assert isinstance(extended, ow.PhaseSchedule)
+    assert extended.num_phases <= big.num_phases + 1
 
 
 def test_traced_arguments_jit_and_vmap() -> None:

@@ -90,6 +90,7 @@ def test_ramp_stages_of_a_cyclic_ramp_and_truncated_runs() -> None:
     tri = ow.join(
         [ow.warmup_schedule(20.0, 5, init_value=4.0), ow.linear_decay(20.0, 5, end_value=4.0)], [5]
     )
+    assert isinstance(tri, ow.PhaseSchedule)
     ramp = ow.integer_ramp(ow.cyclic(tri), multiple=4)
     values = np.asarray(evaluate(ramp, np.arange(40)))
     assert len(set(values.tolist())) == 5  # 4, 8, ..., 20: five compiles

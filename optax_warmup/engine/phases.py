@@ -78,7 +78,8 @@ class Phase:
     scale_end: ArrayLike = 0.0
 
 
-DATA_FIELDS = (
+# The arrays that define a schedule (what a config writes, what a user replaces) ...
+PHASE_FIELDS = (
     "spans",
     "lengths",
     "offsets",
@@ -89,6 +90,9 @@ DATA_FIELDS = (
     "num_cycles",
     "cycle_mul",
     "cycle_decay",
+)
+# ... and the tables derived from them once, at construction (see ``assemble``).
+DERIVED_FIELDS = (
     "bounds",
     "begins",
     "cycle_prefix",
@@ -99,6 +103,7 @@ DATA_FIELDS = (
     "phase_buckets",
     "bucket_width",
 )
+DATA_FIELDS = PHASE_FIELDS + DERIVED_FIELDS
 META_FIELDS = (
     "kinds",
     "cycle_start",
@@ -694,17 +699,21 @@ def assemble(
 def replace_arrays(schedule: PhaseSchedule, **changes: Any) -> PhaseSchedule:
     """``schedule`` with some phase arrays replaced, its boundaries derived again.
 
-    The cycle-start table is kept when the cycle body's spans do not change.
+    ``changes`` name fields of :data:`PHASE_FIELDS`, and may also give new
+    ``kinds`` and ``cycle_start`` (when phases are split or dropped). The
+    cycle-start table is kept when the cycle body's spans do not change.
     """
-    fields = {name: getattr(schedule, name) for name in DATA_FIELDS[:10]}
+    kinds = changes.pop("kinds", schedule.kinds)
+    cycle_start = changes.pop("cycle_start", schedule.cycle_start)
+    fields = {name: getattr(schedule, name) for name in PHASE_FIELDS}
     fields.update(changes)
     tables = None
     if "spans" not in changes and "cycle_mul" not in changes and "num_cycles" not in changes:
         tables = (schedule.cycle_firsts, schedule.cycle_lags, schedule.cycle_stretch)
     return assemble(
         **fields,
-        kinds=schedule.kinds,
-        cycle_start=schedule.cycle_start,
+        kinds=kinds,
+        cycle_start=cycle_start,
         custom_fns=schedule.custom_fns,
         dtype=schedule.dtype,
         warped=None if "params" in changes else schedule.warped,

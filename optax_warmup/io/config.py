@@ -664,7 +664,7 @@ def _phases_config(s: _engine.PhaseSchedule, path: str) -> dict[str, Any]:
         raise ValueError(
             f"{path} uses a custom shape function, which cannot be serialised; use a named shape."
         )
-    arrays = {f: _concrete(getattr(s, f), f"{path}.{f}") for f in _engine.DATA_FIELDS}
+    arrays = {f: _concrete(getattr(s, f), f"{path}.{f}") for f in _engine.PHASE_FIELDS}
     n = s.num_phases
     expected = {"params": (n, _shapes.NUM_PARAMS), "cycle_scale": (n, 2), "num_cycles": ()}
     for f, a in arrays.items():

@@ -26,7 +26,6 @@ one step a warmup adds so that its first update is not wasted, scaled too).
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 import jax
@@ -114,7 +113,7 @@ def _retime(
     def out(x: Any, dt: Any) -> jax.Array:
         return jnp.asarray(x[idx] if concrete else x).astype(dt)
 
-    return dataclasses.replace(
+    return _engine.replace_arrays(
         s,
         spans=out(pair(done, b_span), idt),
         lengths=out(pair(lengths, b_len), cdt),

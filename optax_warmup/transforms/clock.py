@@ -86,7 +86,7 @@ def phase_table(s: _engine.PhaseSchedule) -> dict[str, Any]:
     """A non-cyclic, concrete schedule's phases as float64 / int64 NumPy columns."""
     if s.is_cyclic:
         raise ValueError("a schedule driven by the data clock cannot be cyclic.")
-    table = {f: v.concrete_value(getattr(s, f)) for f in _engine.DATA_FIELDS}
+    table = {f: v.concrete_value(getattr(s, f)) for f in _engine.PHASE_FIELDS}
     if any(x is None for x in table.values()):
         raise ValueError("by_tokens / by_examples with a ramp need a concrete schedule.")
     return {
