@@ -29,6 +29,8 @@ sys.path.insert(0, str(DOCS / "_ext"))
 _path = os.environ.get("PYTHONPATH", "")
 os.environ["PYTHONPATH"] = str(ROOT) + (os.pathsep + _path if _path else "")
 
+from sphinx.util.inspect import TypeAliasForwardRef  # noqa: E402
+
 import optax_warmup  # noqa: E402
 
 project = "optax_warmup"
@@ -47,7 +49,8 @@ extensions = [
 exclude_patterns = ["_build", "README.md", "**.ipynb_checkpoints", "_ext"]
 html_theme = "furo"
 html_title = f"optax_warmup {release}"
-html_static_path: list[str] = []
+html_static_path = ["_static"]
+html_favicon = "_static/favicon.svg"
 html_show_sourcelink = False
 
 # Autodoc: the public paths (optax_warmup.NAME), signatures as written.
@@ -74,6 +77,9 @@ autodoc_type_aliases = {
         "BoundariesAndScales",
     )
 }
+# Sphinx 9 prints an alias inside a union (``ArrayLike | None``) by its repr,
+# ``TypeAliasForwardRef('ArrayLike')``; print the alias name there too.
+TypeAliasForwardRef.__repr__ = lambda self: self.name  # type: ignore[method-assign]
 autodoc_type_aliases.update(
     {
         "_combine.ScheduleLike": "ScheduleLike",
