@@ -81,6 +81,20 @@ def test_python_examples_are_executed_cells(page: Path) -> None:
         assert text.startswith("---\nfile_format: mystnb\n"), f"{page}: needs MyST-NB front matter"
 
 
+LAYERS = ("engine", "schedules", "transforms", "tuning", "io", "compat")
+
+
+@pytest.mark.parametrize("layer", LAYERS)
+def test_layers_import_only_earlier_layers(layer: str) -> None:
+    """docs/architecture.md: each layer imports only from the layers listed before it."""
+    allowed = set(LAYERS[: LAYERS.index(layer) + 1])
+    pattern = re.compile(r"^\s*(?:from|import) optax_warmup\.(\w+)", re.MULTILINE)
+    for path in sorted((ROOT / "optax_warmup" / layer).rglob("*.py")):
+        used = set(pattern.findall(path.read_text()))
+        assert used <= allowed, f"{path.relative_to(ROOT)} imports {sorted(used - allowed)}"
+    assert "| engine | `optax_warmup/engine/` |" in (DOCS / "architecture.md").read_text()
+
+
 def test_readme_python_examples_run() -> None:
     """The README's Python blocks run as written (the site's pages run in its build)."""
     blocks = re.findall(r"^```python\n(.*?)^```", (ROOT / "README.md").read_text(), re.S | re.M)
