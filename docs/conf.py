@@ -28,6 +28,8 @@ sys.path.insert(0, str(DOCS / "_ext"))
 # The kernels that execute the pages import this checkout's package, installed or not.
 _path = os.environ.get("PYTHONPATH", "")
 os.environ["PYTHONPATH"] = str(ROOT) + (os.pathsep + _path if _path else "")
+# The command-line examples run in a pseudo-terminal: ask for plain text, not colours.
+os.environ["NO_COLOR"] = "1"
 
 from sphinx.util.inspect import TypeAliasForwardRef  # noqa: E402
 
