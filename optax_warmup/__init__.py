@@ -69,16 +69,28 @@ from optax_warmup.schedules.durations import (
     steps_from_epochs,
     steps_from_fraction,
 )
+from optax_warmup.schedules.horizon import (
+    branch_cooldown,
+    delay,
+    extend,
+    stretch,
+)
 from optax_warmup.schedules.join import join
 from optax_warmup.schedules.noise import (
     NoisySchedule,
     with_noise,
 )
 from optax_warmup.schedules.ramps import (
+    DataRamp,
     IntegerRamp,
+    RampStages,
     batch_size_ramp,
+    data_batch_ramp,
     integer_ramp,
+    lr_scale,
+    ramp_schedule_stages,
     ramp_stages,
+    rampup_batch_size,
     sequence_length_ramp,
 )
 from optax_warmup.schedules.warmup import (
@@ -86,15 +98,28 @@ from optax_warmup.schedules.warmup import (
     warmup_factor,
     warmup_schedule,
 )
+from optax_warmup.transforms.clock import (
+    ClockedSchedule,
+    DataClockState,
+    ScaleByClockState,
+    WithClockState,
+    by_examples,
+    by_tokens,
+    scale_by_clock,
+    with_clock,
+)
 from optax_warmup.transforms.gi_adam import (
     gi_adam,
     gi_adamw,
     scale_by_gi_adam,
 )
 from optax_warmup.transforms.groups import (
+    LayerDecay,
     ScaleByGroupState,
     group_labels,
     group_optimizer,
+    layer_decay,
+    layer_id_from_path,
     parameter_paths,
     scale_by_group,
 )
@@ -111,6 +136,10 @@ from optax_warmup.transforms.optimizer_warmups import (
     untuned_exponential_warmup,
     untuned_linear_warmup,
 )
+from optax_warmup.transforms.plateau import (
+    ReduceOnPlateauState,
+    reduce_on_plateau,
+)
 from optax_warmup.transforms.schedule_free import (
     schedule_free,
     schedule_free_adamw,
@@ -121,6 +150,10 @@ from optax_warmup.transforms.warmup import (
     WithWarmupState,
     scale_by_warmup,
     with_warmup,
+)
+from optax_warmup.tuning.finder import (
+    FinderResult,
+    find_learning_rate,
 )
 from optax_warmup.tuning.sharpness import (
     adam_preconditioner,
@@ -163,6 +196,10 @@ __all__ = [
     "steps_from_epochs",
     "steps_from_fraction",
     "join",
+    "branch_cooldown",
+    "delay",
+    "extend",
+    "stretch",
     "add_warmup",
     "warmup_factor",
     "warmup_schedule",
@@ -202,11 +239,30 @@ __all__ = [
     "group_optimizer",
     "parameter_paths",
     "scale_by_group",
+    "LayerDecay",
+    "layer_decay",
+    "layer_id_from_path",
+    "ReduceOnPlateauState",
+    "reduce_on_plateau",
     "IntegerRamp",
     "batch_size_ramp",
     "integer_ramp",
     "ramp_stages",
     "sequence_length_ramp",
+    "DataRamp",
+    "RampStages",
+    "data_batch_ramp",
+    "lr_scale",
+    "ramp_schedule_stages",
+    "rampup_batch_size",
+    "ClockedSchedule",
+    "DataClockState",
+    "ScaleByClockState",
+    "WithClockState",
+    "by_examples",
+    "by_tokens",
+    "scale_by_clock",
+    "with_clock",
     "schedule_free",
     "schedule_free_adamw",
     "schedule_free_sgd",
@@ -214,6 +270,8 @@ __all__ = [
     "estimate_preconditioned_sharpness",
     "estimate_sharpness",
     "suggest_warmup_init",
+    "FinderResult",
+    "find_learning_rate",
     "from_config",
     "to_config",
     "plot",

@@ -81,7 +81,7 @@ def test_python_examples_are_executed_cells(page: Path) -> None:
         assert text.startswith("---\nfile_format: mystnb\n"), f"{page}: needs MyST-NB front matter"
 
 
-LAYERS = ("engine", "schedules", "transforms", "tuning", "io", "compat")
+LAYERS = ("engine", "schedules", "transforms", "io", "tuning", "compat")
 
 
 @pytest.mark.parametrize("layer", LAYERS)

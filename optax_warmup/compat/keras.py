@@ -293,3 +293,72 @@ __all__ = [
     "PiecewiseConstantDecay",
     "PolynomialDecay",
 ]
+
+
+def ReduceLROnPlateau(
+    peak_value: ArrayLike,
+    monitor: str = "val_loss",
+    factor: ArrayLike = 0.1,
+    patience: ArrayLike = 10,
+    mode: str = "auto",
+    min_delta: ArrayLike = 1e-4,
+    cooldown: ArrayLike = 0,
+    min_lr: ArrayLike = 0.0,
+) -> Any:
+    """Keras's ``ReduceLROnPlateau`` callback as a gradient transformation taking ``value=``.
+
+    Update ``k`` is Keras's epoch ``k``; its ``value`` is the monitored metric
+    of ``on_epoch_end(k)``, and the multiplier of update ``k`` is the optimizer's
+    learning rate during epoch ``k``. Transcribes
+    keras/src/callbacks/reduce_lr_on_plateau.py (keras-team/keras
+    040582fc160b1080954ddc1f554dd70fbbb1da5a; the same rule in Keras 3.15.1, where
+    it moved onto ``MonitorCallback``): improvement is absolute (``min_delta``);
+    ``mode="auto"`` means ``"min"`` for a loss and ``"max"`` for an accuracy
+    (``"acc"`` in ``monitor``; Keras 3.15 reads the direction from the model's
+    metrics, here another name raises); the lr is reduced when ``wait >= patience``, so Keras's
+    ``patience`` ``p`` is torch's ``max(p - 1, 0)``; the cooldown counter is
+    decremented before counting resumes, so Keras's ``cooldown`` ``c`` skips
+    ``max(c - 1, 0)`` epochs; a reduction is ``max(lr * factor, min_lr)``,
+    only while ``lr > min_lr``. Mapped onto :func:`optax_warmup.reduce_on_plateau`.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from optax_warmup.compat import keras
+      >>> tx = keras.ReduceLROnPlateau(1.0, factor=0.5, patience=1)
+      >>> state = tx.init(jnp.zeros(1))
+      >>> lrs = []
+      >>> for metric in [1.0, 1.0, 1.0]:
+      ...     u, state = tx.update(jnp.ones(1), state, value=metric)
+      ...     lrs.append(float(u[0]))
+      >>> lrs
+      [1.0, 1.0, 0.5]
+    """
+    from optax_warmup.transforms import plateau as _plateau
+
+    v.check_choice("mode", mode, ("auto", "min", "max"))
+    if mode == "auto":
+        if "acc" in monitor:
+            mode = "max"
+        elif monitor.removeprefix("val_") == "loss":
+            mode = "min"
+        else:
+            raise ValueError(
+                f"mode='auto' cannot tell whether monitor={monitor!r} should be minimized "
+                "or maximized; pass mode='min' or mode='max'."
+            )
+    v.check_range("patience", patience, low=0)
+    v.check_range("cooldown", cooldown, low=0)
+    return _plateau.reduce_on_plateau(
+        peak_value,
+        mode=mode,  # type: ignore[arg-type]
+        factor=factor,
+        patience=jnp.maximum(jnp.asarray(patience) - 1, 0),
+        rtol=0.0,
+        atol=min_delta,
+        cooldown=jnp.maximum(jnp.asarray(cooldown) - 1, 0),
+        min_value=min_lr,
+        eps=0.0,
+    )
+
+
+__all__ += ["ReduceLROnPlateau"]

@@ -397,3 +397,61 @@ __all__ = [
     "StepLRScheduler",
     "TanhLRScheduler",
 ]
+
+
+def PlateauLRScheduler(
+    peak_value: ArrayLike,
+    decay_rate: ArrayLike = 0.1,
+    patience_t: ArrayLike = 10,
+    threshold: ArrayLike = 1e-4,
+    cooldown_t: ArrayLike = 0,
+    warmup_t: ArrayLike = 0,
+    warmup_lr_init: ArrayLike = 0.0,
+    lr_min: ArrayLike = 0.0,
+    mode: str = "max",
+) -> Any:
+    """``PlateauLRScheduler``: timm's warmup, then torch's ``ReduceLROnPlateau``.
+
+    A gradient transformation taking ``value=`` (see
+    :func:`optax_warmup.reduce_on_plateau`): update ``k`` is timm's epoch ``k``,
+    and its ``value`` is the metric timm's training loop passes to
+    ``scheduler.step(k + 1, metric)``. Transcribes timm/scheduler/plateau_lr.py
+    (huggingface/pytorch-image-models 23f09af08e6b26f114dcc8194246779c229ed619):
+    for ``k <= warmup_t`` the lr is ``warmup_lr_init + k (peak - warmup_lr_init)
+    / warmup_t`` and the metric is ignored; afterwards torch's plateau rule
+    (relative ``threshold``, ``min_lr=lr_min``, torch's default ``eps=1e-8``)
+    acts on ``peak_value``. timm's default ``mode`` is ``"max"``. The noise
+    options are not reproduced (timm draws it from torch's generator). timm's
+    ``state_dict`` keeps only ``best`` and ``last_epoch``, so a resumed timm run
+    restarts its counters; this state resumes exactly.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from optax_warmup.compat import timm
+      >>> tx = timm.PlateauLRScheduler(1.0, decay_rate=0.5, patience_t=0, warmup_t=2, mode="min")
+      >>> state = tx.init(jnp.zeros(1))
+      >>> lrs = []
+      >>> for metric in [9.0, 9.0, 1.0, 1.0, 1.0]:
+      ...     u, state = tx.update(jnp.ones(1), state, value=metric)
+      ...     lrs.append(float(u[0]))
+      >>> lrs  # warmup from 0 over 2 epochs (metrics ignored), then halved on a plateau
+      [0.0, 0.5, 1.0, 1.0, 0.5]
+    """
+    from optax_warmup.transforms import plateau as _plateau
+
+    v.check_duration("warmup_t", warmup_t)
+    schedule = _warmup.warmup_schedule(peak_value, warmup_t, init_value=warmup_lr_init)
+    return _plateau.reduce_on_plateau(
+        schedule,
+        mode=mode,  # type: ignore[arg-type]
+        factor=decay_rate,
+        patience=patience_t,
+        rtol=threshold,
+        cooldown=cooldown_t,
+        min_value=lr_min,
+        eps=1e-8,
+        start_step=warmup_t,
+    )
+
+
+__all__ += ["PlateauLRScheduler"]

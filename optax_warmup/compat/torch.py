@@ -370,3 +370,75 @@ __all__ = [
     "SequentialLR",
     "StepLR",
 ]
+
+
+def ReduceLROnPlateau(
+    peak_value: ArrayLike,
+    mode: Literal["min", "max"] = "min",
+    factor: ArrayLike = 0.1,
+    patience: ArrayLike = 10,
+    threshold: ArrayLike = 1e-4,
+    threshold_mode: Literal["rel", "abs"] = "rel",
+    cooldown: ArrayLike = 0,
+    min_lr: ArrayLike = 0.0,
+    eps: ArrayLike = 1e-8,
+) -> Any:
+    """``ReduceLROnPlateau`` as a gradient transformation taking ``value=``.
+
+    Unlike the other schedulers this one reacts to a metric, so it is not a
+    schedule but :func:`optax_warmup.reduce_on_plateau` with a constant
+    ``peak_value``: call ``update(updates, state, value=metric)`` where torch
+    calls ``scheduler.step(metric)``. The multiplier of update ``k`` is the lr
+    the optimizer holds after ``k`` calls of ``step`` (the metrics of updates
+    ``0..k-1``). Transcribes ``ReduceLROnPlateau.step`` / ``_reduce_lr`` /
+    ``_is_better`` of torch/optim/lr_scheduler.py (pytorch/pytorch
+    008f727ece1520e12c25089a7969d5b8fca75f8e): ``threshold`` is relative
+    (``best (1 -+ threshold)``) or absolute; a reduction is
+    ``max(lr * factor, min_lr)``, skipped when it lowers the lr by ``eps`` or
+    less; bad epochs are not counted during ``cooldown``.
+
+    Args:
+      peak_value: the optimizer's learning rate.
+      mode: ``"min"`` or ``"max"``.
+      factor: the reduction factor, in [0, 1).
+      patience: bad steps tolerated before a reduction (>= 0).
+      threshold: the improvement threshold (>= 0; < 1 in ``"rel"`` mode).
+      threshold_mode: ``"rel"`` or ``"abs"``.
+      cooldown: steps without counting after a reduction (>= 0).
+      min_lr: the lr floor (>= 0).
+      eps: the smallest reduction applied (>= 0).
+
+    Returns:
+      An ``optax.GradientTransformationExtraArgs`` (multiply it after an
+      optimizer with learning rate 1, e.g. ``optax.chain(optax.adam(1.0), ...)``).
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from optax_warmup.compat import torch
+      >>> tx = torch.ReduceLROnPlateau(1.0, factor=0.5, patience=0)
+      >>> state = tx.init(jnp.zeros(1))
+      >>> lrs = []
+      >>> for metric in [1.0, 1.0, 0.5, 0.5]:
+      ...     u, state = tx.update(jnp.ones(1), state, value=metric)
+      ...     lrs.append(float(u[0]))
+      >>> lrs
+      [1.0, 1.0, 0.5, 0.5]
+    """
+    from optax_warmup.transforms import plateau as _plateau
+
+    v.check_choice("threshold_mode", threshold_mode, ("rel", "abs"))
+    relative = threshold_mode == "rel"
+    return _plateau.reduce_on_plateau(
+        peak_value,
+        mode=mode,
+        factor=factor,
+        patience=patience,
+        rtol=threshold if relative else 0.0,
+        atol=0.0 if relative else threshold,
+        cooldown=cooldown,
+        min_value=min_lr,
+        eps=eps,
+    )
+
+
+__all__ += ["ReduceLROnPlateau"]

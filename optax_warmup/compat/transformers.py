@@ -16,7 +16,7 @@ hard-restart schedules hold their end.
 from __future__ import annotations
 
 import warnings
-from typing import Literal
+from typing import Any, Literal
 
 import jax
 import jax.numpy as jnp
@@ -389,3 +389,30 @@ __all__ = [
     "get_polynomial_decay_schedule_with_warmup",
     "get_wsd_schedule",
 ]
+
+
+def get_reduce_on_plateau_schedule(peak_value: ArrayLike, **kwargs: Any) -> Any:
+    """``get_reduce_on_plateau_schedule``: torch's ``ReduceLROnPlateau`` with ``kwargs``.
+
+    Hugging Face returns ``torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer,
+    **kwargs)`` (src/transformers/optimization.py, huggingface/transformers
+    ad1fc9639f2e7b6808a2ca982c0a9b3134d76ee8), so this is
+    :func:`optax_warmup.compat.torch.ReduceLROnPlateau`: a gradient transformation
+    whose ``update`` takes ``value=``.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from optax_warmup.compat import transformers as hf
+      >>> tx = hf.get_reduce_on_plateau_schedule(1e-3, patience=0)
+      >>> state = tx.init(jnp.zeros(1))
+      >>> for metric in [1.0, 1.0]:
+      ...     _, state = tx.update(jnp.ones(1), state, value=metric)
+      >>> round(float(state.learning_rate), 8)
+      0.0001
+    """
+    from optax_warmup.compat import torch as _torch
+
+    return _torch.ReduceLROnPlateau(peak_value, **kwargs)
+
+
+__all__ += ["get_reduce_on_plateau_schedule"]

@@ -54,6 +54,15 @@ PROGRESS_KINDS = (POWER_IN, POWER_OUT, COSINE, EXP_NORMALIZED, GEOMETRIC, TANH)
 
 NUM_PARAMS = 4
 
+# Shape parameters that are durations in steps (they scale when a phase is
+# stretched in time): exp_approach's time constant, inv_sqrt's tau and
+# staircase, exp_rate's steps per application of the rate.
+TIME_PARAMS: dict[int, tuple[bool, ...]] = {
+    EXP_APPROACH: (True, False, False, False),
+    INV_SQRT: (True, False, True, False),
+    EXP_RATE: (False, True, False, False),
+}
+
 
 @dataclasses.dataclass(frozen=True)
 class Shape:

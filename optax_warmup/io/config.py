@@ -11,7 +11,11 @@
 - the engine's own form, ``{"kind": "phases", "phases": [...]}``, which is
   what :func:`to_config` writes for every :class:`PhaseSchedule`, so any
   schedule the library builds (whatever function made it) round-trips
-  exactly, together with the ``multiply`` and ``join`` nodes.
+  exactly, together with the ``multiply`` and ``join`` nodes;
+- ``{"kind": "by_tokens" or "by_examples", "batch": "0.5Mtok", "batch_final":
+  "4Mtok", "batch_ramp": "50B tokens", "unit": 1e6, "schedule": {...}}``: a
+  schedule written in data, run on a batch ramp (the spec's ``batch*``
+  settings), exact at every step (see :func:`optax_warmup.by_tokens`).
 
 Durations carry explicit units (see ``_units``): ``2000`` or ``"2k"`` steps,
 ``"10%"`` of ``total_steps``, ``"5 epochs"`` with ``steps_per_epoch``,
@@ -109,7 +113,7 @@ def register(kind: str, fn: Callable[..., Any]) -> None:
 
 def kinds() -> tuple[str, ...]:
     """The config kinds :func:`from_config` understands."""
-    return ("phases", *sorted(_REGISTRY), *sorted(_ALIASES))
+    return ("phases", *_CLOCKED, *sorted(_REGISTRY), *sorted(_ALIASES))
 
 
 def from_config(
@@ -254,6 +258,8 @@ def _build(node: Any, ctx: _units.UnitContext, path: str) -> Any:
     kind = node.get("kind")
     if not isinstance(kind, str):
         raise ValueError(f"{path} needs a 'kind' (one of {kinds()}), got {kind!r}.")
+    if kind in _CLOCKED:
+        return _build_clocked(node, ctx, path, kind)
     ctx = _node_context(node, ctx, path)
     if kind == "phases":
         return _build_phases(node, ctx, path)
@@ -275,6 +281,64 @@ def _build(node: Any, ctx: _units.UnitContext, path: str) -> Any:
         raise ValueError(f"{path}: {kind} needs {missing}.")
     try:
         return fn(**kwargs)
+    except ValueError as e:
+        raise ValueError(f"{path}: {e}") from None
+
+
+_CLOCKED = ("by_tokens", "by_examples")
+_RAMP_KEYS = ("batch", "batch_final", "batch_increment", "batch_ramp", "seq_len")
+
+
+def _build_clocked(node: Mapping[str, Any], ctx: _units.UnitContext, path: str, kind: str) -> Any:
+    """``{"kind": "by_tokens", "batch": ..., "schedule": ...}``: a data schedule on a batch ramp.
+
+    The batch settings are the spec's (``batch``, ``batch_final``,
+    ``batch_increment``, ``batch_ramp``, ``seq_len``); inside ``schedule`` a
+    count is ``unit`` tokens (examples), so ``"2B tokens"`` and plain numbers
+    of that unit both work. The result is a schedule of the step count.
+    """
+    from optax_warmup.schedules import ramps as _ramps  # local: only for ramps
+    from optax_warmup.transforms import clock as _clock
+
+    allowed = {"kind", "schedule", "unit", "lr_scaling", *_RAMP_KEYS}
+    extra = sorted(set(node) - allowed)
+    if extra:
+        raise ValueError(f"{path}: {kind} takes no key {extra[0]!r}; it takes {sorted(allowed)}.")
+    for key in ("schedule", "batch"):
+        if key not in node:
+            raise ValueError(f"{path}: {kind} needs {key!r}.")
+    clock = kind.removeprefix("by_")
+    seq = 1.0 if node.get("seq_len") is None else _number(node["seq_len"], f"{path}.seq_len")
+    unit = 1.0 if node.get("unit") is None else _number(node["unit"], f"{path}.unit")
+    if not (seq >= 1 and seq == int(seq)) or not unit > 0:
+        raise ValueError(f"{path}: seq_len must be a whole number >= 1 and unit > 0.")
+    sizes = {
+        k: _units.batch_examples(_units.as_quantity(node[k], f"{path}.{k}"), seq, f"{path}.{k}")
+        for k in ("batch", "batch_final", "batch_increment")
+        if node.get(k) is not None
+    }
+    amount = 0
+    if node.get("batch_ramp") is not None:
+        q = _units.as_quantity(node["batch_ramp"], f"{path}.batch_ramp")
+        data_ctx = _units.UnitContext(seq_len=seq)
+        amount = _units.to_data(q, data_ctx, f"{path}.batch_ramp", clock, allow_percent=False)
+    per_unit = {"tokens_per_step": unit, "batch_size": unit / seq}
+    if clock == "examples":
+        per_unit = {"tokens_per_step": unit * seq, "batch_size": unit}
+    inner = _units.UnitContext(seq_len=seq).with_updates(**per_unit)
+    schedule = _build(node["schedule"], inner, f"{path}.schedule")
+    lr_scaling = node.get("lr_scaling")
+    try:
+        ramp = _ramps.rampup_batch_size(
+            sizes["batch"],
+            sizes.get("batch_final", sizes["batch"]),
+            sizes.get("batch_increment", sizes["batch"]),
+            amount,
+            clock=clock,  # type: ignore[arg-type]
+            seq_len=int(seq),
+        )
+        by = _clock.by_tokens if clock == "tokens" else _clock.by_examples
+        return by(schedule, ramp, unit=unit, lr_scaling=lr_scaling)
     except ValueError as e:
         raise ValueError(f"{path}: {e}") from None
 

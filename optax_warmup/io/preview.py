@@ -162,6 +162,16 @@ def _phase_name(s: _engine.PhaseSchedule, i: int) -> str:
     return names.get(kind, "custom")
 
 
+def _continues(s: _engine.PhaseSchedule, i: int) -> bool:
+    """Whether phase ``i`` is a cut of phase ``i - 1`` (same shape and values, resumed with
+    an offset), as a schedule on a batch ramp or a stretched one has: no new phase starts."""
+    if i == 0 or s.kinds[i] != s.kinds[i - 1]:
+        return False
+    fields = [np.asarray(getattr(s, f)) for f in ("starts", "ends", "params")]
+    same = all(np.array_equal(x[i], x[i - 1]) for x in fields)
+    return same and float(np.asarray(s.offsets)[i]) > 0
+
+
 def key_steps(schedule: Any, num_steps: int, warmup: int) -> list[tuple[int, str]]:
     """Labelled counts: the first update, the end of warmup, phase and cycle starts,
     the quarters of the run and the last update (sorted, labels of a count joined)."""
@@ -179,7 +189,7 @@ def key_steps(schedule: Any, num_steps: int, warmup: int) -> list[tuple[int, str
         begins = np.cumsum(spans) - spans
         shown = 0
         for i, (b, span) in enumerate(zip(begins, spans, strict=True)):
-            if span > 0 and b > 0 and shown < 6:
+            if span > 0 and b > 0 and shown < 6 and not _continues(schedule, i):
                 add(int(b), f"{_phase_name(schedule, i)} starts")
                 shown += 1
         if schedule.cycle_start is not None:

@@ -58,6 +58,21 @@ Settings: ``peak`` (default 1: a factor schedule), ``total`` (the run
 length), ``end`` (default target of decays), ``steps_per_epoch``,
 ``batch_size``, ``tokens_per_step``, ``seq_len``.
 
+A batch ramp: ``batch=`` (the first batch size), ``batch_final=``,
+``batch_ramp=`` (the data over which the batch grows) and
+``batch_increment=`` (default: ``batch``), Megatron-LM's
+``--rampup-batch-size`` (see :func:`optax_warmup.rampup_batch_size`). Sizes
+are examples per step, or tokens (``4Mtok``: ``seq_len`` tokens an example,
+default 1). The schedule then runs on a data clock: every duration and
+``total`` is in tokens or examples (tokens as soon as one of ``batch*`` or
+``total`` is), a segment's count ``c`` is the data consumed before the step,
+and the result is a schedule of the step count, exact at every step under
+the ramp (:func:`optax_warmup.by_tokens`); :func:`compile_spec` gives the
+step at which ``total`` is reached and the ramp::
+
+    linear(2Btok) > cosine(to=0.1x) @ peak=3e-4 total=300Btok
+        batch=0.5Mtok batch_final=4Mtok batch_ramp=50Btok           (one line)
+
 More examples::
 
     linear(2%) > hold > 1-sqrt(20%) @ peak=1e-3 total=50k       WSD, 1-sqrt cooldown
@@ -107,7 +122,14 @@ _KEYWORDS = {
     "rsqrt": ("to", "tau", "shift"),
     "cycle": ("n", "mul", "decay"),
 }
-_SETTINGS = ("peak", "total", "end", *(k for k in _units.CONTEXT_KEYS if k != "total_steps"))
+_RAMP_SETTINGS = ("batch", "batch_final", "batch_ramp", "batch_increment")
+_SETTINGS = (
+    "peak",
+    "total",
+    "end",
+    *(k for k in _units.CONTEXT_KEYS if k != "total_steps"),
+    *_RAMP_SETTINGS,
+)
 _OPS = "()=,>@"
 _NUMBER = re.compile(_units.NUMBER_RE)
 _WORDS = {
@@ -347,6 +369,7 @@ class CompiledSpec:
 
     schedule: _engine.PhaseSchedule
     total_steps: int | None
+    batch_ramp: Any = None  # the DataRamp of batch= ... settings (the schedule is in steps)
 
 
 class _Compiler:
@@ -357,6 +380,8 @@ class _Compiler:
         self.end = _Level(0.0, 0.0)
         self.cycle: dict[str, Any] = {}
         self.warmup_span = 0
+        self.clock: str | None = None  # "tokens" / "examples" under a batch ramp
+        self.ramp: Any = None
 
     def error(self, message: str, col: int) -> SpecError:
         return SpecError(message, col, self.text)
@@ -373,7 +398,47 @@ class _Compiler:
 
     def steps(self, a: _Arg, name: str, *, allow_percent: bool = True) -> int:
         with self.at(a.col):
+            if self.clock is not None:  # durations are data on a batch ramp
+                return _units.to_data(a.q, self.ctx, name, self.clock, allow_percent=allow_percent)
             return _units.to_steps(a.q, self.ctx, name, allow_percent=allow_percent, words=_WORDS)
+
+    def batch_ramp(self, seen: dict[str, _Arg]) -> None:
+        """Set up the data clock from ``batch=`` ... ``batch_ramp=`` (Megatron's rampup)."""
+        if not any(k in seen for k in _RAMP_SETTINGS):
+            return
+        if "batch" not in seen:
+            first = min((seen[k] for k in _RAMP_SETTINGS if k in seen), key=lambda a: a.col)
+            raise self.error("a batch ramp needs batch= (the first batch size)", first.col)
+        units = {seen[k].q.unit for k in (*_RAMP_SETTINGS, "total") if k in seen}
+        self.clock = "tokens" if "tokens" in units else "examples"
+        seq = self.ctx.seq_len or 1
+        if seq != int(seq):
+            raise self.error(f"seq_len must be a whole number, got {seq:g}", seen["seq_len"].col)
+
+    def make_ramp(self, seen: dict[str, _Arg]) -> None:
+        """Build the ramp once ``total`` is known (``batch_ramp`` may be a percentage of it)."""
+        from optax_warmup.schedules import ramps as _ramps  # local: only for ramps
+
+        seq = self.ctx.seq_len or 1
+
+        def size(key: str) -> int:
+            with self.at(seen[key].col):
+                return _units.batch_examples(seen[key].q, seq, key)
+
+        init = size("batch")
+        final = size("batch_final") if "batch_final" in seen else init
+        inc = size("batch_increment") if "batch_increment" in seen else init
+        amount = self.steps(seen["batch_ramp"], "batch_ramp") if "batch_ramp" in seen else 0
+        col = seen.get("batch_final", seen["batch"]).col
+        with self.at(col):
+            self.ramp = _ramps.rampup_batch_size(
+                init,
+                final,
+                inc,
+                amount,
+                clock=self.clock,  # type: ignore[arg-type]
+                seq_len=int(seq),
+            )
 
     def number(self, a: _Arg, name: str) -> float:
         with self.at(a.col):
@@ -401,11 +466,14 @@ class _Compiler:
             if key in _units.CONTEXT_KEYS:
                 with self.at(s.col):
                     self.ctx = self.ctx.with_updates(**{key: self.number(s, key)})
+        self.batch_ramp(seen)
         total = seen.get("total")
         if total is not None:
             steps = self.steps(total, "total", allow_percent=False)
             with self.at(total.col):
                 self.ctx = self.ctx.with_updates(total_steps=steps)
+        if self.clock is not None:
+            self.make_ramp(seen)
         if "peak" in seen:
             self.peak = self.number(seen["peak"], "peak")
         if "end" in seen:
@@ -628,9 +696,30 @@ def compile_spec(text: str, **context: Any) -> CompiledSpec:
         span = sum(int(p.span) for p in phases)  # type: ignore[arg-type]
         if span > total:
             raise c.error(f"the segments span {span} steps, more than total={total}", total_arg.col)
+    if c.ramp is not None:
+        return _on_ramp(c, phases, total)
     with c.at(1):
         schedule = _engine.from_phases(phases, **c.cycle)
     return CompiledSpec(schedule, total)
+
+
+def _on_ramp(c: _Compiler, phases: list[_engine.Phase], total: int | None) -> CompiledSpec:
+    """The schedule in steps of a spec written in data under a batch ramp (exact per step)."""
+    import jax
+
+    from optax_warmup.schedules import ramps as _ramps  # local: only for ramps
+    from optax_warmup.transforms import clock as _clock
+
+    assert c.clock is not None
+    if c.cycle:
+        raise c.error("cycle() cannot run on a batch ramp's data clock", 1)
+    with c.at(1):
+        with jax.enable_x64(True):  # data counts pass the int32 range; only the table is kept
+            table = _clock._phase_table(_engine.from_phases(phases))
+        stages = _ramps.ramp_schedule_stages(c.ramp)
+        schedule = _clock.phases_on_ramp(table, stages, c.clock)
+    steps = None if total is None else stages.first_step(total, c.clock)
+    return CompiledSpec(schedule, steps, c.ramp)
 
 
 def parse_spec(text: str, **context: Any) -> _engine.PhaseSchedule:

@@ -194,3 +194,57 @@ def to_value(q: Quantity, name: str, *, peak: float | None = None) -> float:
     raise ValueError(
         f"{name} is a value, not a duration; got {q.text!r} (use 0.1x for 10% of peak)."
     )
+
+
+def to_data(
+    q: Quantity,
+    ctx: UnitContext,
+    name: str,
+    clock: str,
+    *,
+    allow_percent: bool = True,
+) -> int:
+    """Convert a duration to whole examples or tokens (``clock``), for a schedule on a data clock.
+
+    Under a batch ramp a step is no fixed amount of data, so durations are
+    written in tokens or examples (or ``%`` of a ``total`` in data); an
+    example is ``seq_len`` tokens (default 1). Rounds to the nearest unit.
+    """
+    x = q.value
+    what = f"{name}={q.text or repr(x)}"
+    if not math.isfinite(x) or x < 0:
+        raise ValueError(f"{what}: a duration must be a non-negative number.")
+    seq = ctx.seq_len or 1
+    if q.unit == "%":
+        if not allow_percent:
+            raise ValueError(f"{what}: this duration cannot be a percentage of the run.")
+        if ctx.total_steps is None:
+            raise ValueError(
+                f"{what} is a percentage of the run: give total= in tokens or examples."
+            )
+        return round(x * ctx.total_steps / 100)
+    if q.unit == "tokens":
+        return round(x if clock == "tokens" else x / seq)
+    if q.unit == "examples":
+        return round(x * seq if clock == "tokens" else x)
+    if q.unit is None and x == 0:
+        return 0
+    raise ValueError(
+        f"{what}: under a batch ramp a step is no fixed amount of data; write the duration "
+        "in tokens (2Btok) or examples (50kex), or as a percentage of total."
+    )
+
+
+def batch_examples(q: Quantity, seq_len: float, name: str) -> int:
+    """A batch size as whole examples per step: examples, or tokens (``4Mtok``) / ``seq_len``."""
+    x = q.value
+    if q.unit == "tokens":
+        x = x / seq_len
+    elif q.unit not in (None, "examples"):
+        raise ValueError(f"{name} is a batch size: examples per step, or tokens (4Mtok)")
+    if x != int(x) or x < 1:
+        raise ValueError(
+            f"{name}={q.text} must be a whole number (>= 1) of examples of "
+            f"seq_len={seq_len:g} tokens"
+        )
+    return int(x)

@@ -10,6 +10,7 @@ at least knows what to expect.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from typing import Any, Literal
 
 import jax
@@ -230,6 +231,9 @@ def ramp_stages(ramp: Any, num_steps: int, *, chunk_size: int = 1 << 20) -> list
       [(0, 32), (1, 64), (3, 96), (5, 128)]
     """
     n = v.check_int_arg("num_steps", num_steps, low=1)
+    if isinstance(ramp, DataRamp):  # stages in closed form, no evaluation per step
+        st = ramp_schedule_stages(ramp)
+        return [(s, b) for s, b in zip(st.steps, st.sizes, strict=True) if s < n]
     size = min(v.check_int_arg("chunk_size", chunk_size, low=1), n)
     starts: list[np.ndarray] = []
     values: list[np.ndarray] = []
@@ -249,3 +253,259 @@ def ramp_stages(ramp: Any, num_steps: int, *, chunk_size: int = 1 << 20) -> list
         (int(s), int(x))
         for s, x in zip(np.concatenate(starts), np.concatenate(values), strict=True)
     ]
+
+
+# --- Batch sizes that change with the data consumed (tokens or examples) ---
+
+DataClock = Literal["examples", "tokens"]
+DATA_CLOCKS = ("examples", "tokens")
+LrScaling = Literal["linear", "sqrt"]
+LR_SCALINGS = ("linear", "sqrt")
+
+
+@dataclasses.dataclass(frozen=True)
+class DataRamp:
+    """A batch size set by the data consumed: ``sizes[i]`` from ``thresholds[i]`` on.
+
+    ``size(consumed) = sizes[i]`` for the last ``i`` with ``thresholds[i] <=
+    consumed``, ``consumed`` counted in ``clock`` units (examples or tokens)
+    before the step. Sizes are examples per step; ``seq_len`` tokens make one
+    example (1: an example is a token, so sizes are tokens per step). Called
+    with a count of consumed data it returns the size, in the index dtype.
+    Build one with :func:`data_batch_ramp` or :func:`rampup_batch_size`.
+    """
+
+    thresholds: tuple[int, ...]
+    sizes: tuple[int, ...]
+    seq_len: int
+    clock: str
+
+    def per_step(self, size: int) -> int:
+        """Data (in clock units) consumed by one step of ``size`` examples."""
+        return size * self.seq_len if self.clock == "tokens" else size
+
+    def __call__(self, consumed: ArrayLike) -> jax.Array:
+        idt = v.index_dtype()
+        thr = jnp.asarray(np.minimum(self.thresholds, np.iinfo(idt).max).astype(idt))
+        sizes = jnp.asarray(np.asarray(self.sizes).astype(idt))
+        c = jnp.asarray(consumed)
+        i = jnp.searchsorted(thr, c.astype(idt), side="right") - 1
+        return sizes[jnp.clip(i, 0, len(self.sizes) - 1)]
+
+
+jax.tree_util.register_static(DataRamp)
+
+
+def _whole(name: str, x: Any, low: int = 0) -> int:
+    """A concrete whole number (a float like ``250e9`` allowed when whole)."""
+    c = v.concrete_value(x)
+    if c is None or c.ndim != 0 or c.dtype.kind not in "iuf":
+        raise ValueError(f"{name} must be a concrete number, got {x!r}.")
+    if c.dtype.kind == "f" and (not np.isfinite(c) or c != np.floor(c)):
+        raise ValueError(f"{name} must be a whole number, got {c.item()!r}.")
+    out = int(c)
+    if out < low:
+        raise ValueError(f"{name} must be >= {low}, got {out}.")
+    return out
+
+
+def data_batch_ramp(
+    stages: Any,
+    *,
+    clock: DataClock = "tokens",
+    seq_len: int = 1,
+) -> DataRamp:
+    """A batch size that changes at thresholds of data consumed (Megatron-style).
+
+    ``stages`` maps data consumed to the batch size from there on, e.g.
+    ``{0: 768, 250e9: 1536}``: 768 examples per step until 250B tokens have
+    been consumed, then 1536 (Megatron-LM's ``"0:768 250B:1536"`` form). A
+    step's size is set by the data consumed before it, so the step that
+    crosses a threshold still runs at the old size.
+
+    Args:
+      stages: ``{threshold: size}`` or ``[(threshold, size), ...]``; the first
+        threshold must be 0, thresholds increasing, sizes >= 1.
+      clock: ``"tokens"`` or ``"examples"``, the unit of the thresholds.
+      seq_len: tokens per example (1: sizes are tokens per step).
+
+    Returns:
+      A :class:`DataRamp`; :func:`ramp_stages` lists its stages in steps.
+
+    Example:
+      >>> import optax_warmup as ow
+      >>> r = ow.data_batch_ramp({0: 2, 10: 4}, clock="examples")
+      >>> ow.ramp_stages(r, 10)
+      [(0, 2), (5, 4)]
+    """
+    v.check_choice("clock", clock, DATA_CLOCKS)
+    items = list(stages.items()) if isinstance(stages, dict) else list(stages)
+    if not items:
+        raise ValueError("stages must hold at least one (threshold, size) pair, got none.")
+    thr = [_whole(f"stages threshold {t!r}", t) for t, _ in items]
+    sizes = [_whole(f"stages size at {t!r}", s, low=1) for t, s in items]
+    if thr[0] != 0:
+        raise ValueError(f"the first stage must start at 0 {clock}, got {thr[0]}.")
+    if any(b <= a for a, b in itertools.pairwise(thr)):
+        raise ValueError(f"stage thresholds must increase, got {thr}.")
+    return DataRamp(tuple(thr), tuple(sizes), _whole("seq_len", seq_len, low=1), clock)
+
+
+def rampup_batch_size(
+    init_size: int,
+    final_size: int,
+    increment: int,
+    ramp_amount: Any,
+    *,
+    clock: DataClock = "examples",
+    seq_len: int = 1,
+) -> DataRamp:
+    """Megatron-LM's ``--rampup-batch-size <start> <increment> <ramp samples>``.
+
+    The batch grows from ``init_size`` by ``increment`` in ``n = (final -
+    init) / increment`` equal slices of ``ramp_amount`` data: size
+    ``init + j * increment`` once ``j * ramp_amount / n`` has been consumed,
+    ``final_size`` from ``ramp_amount`` on. Thresholds are exact integers
+    (``ceil(j * ramp_amount / n)``); Megatron computes
+    ``int(consumed / (ramp / n))`` in floating point (NVIDIA/Megatron-LM,
+    ``megatron/core/num_microbatches_calculator.py``,
+    ``RampupBatchsizeNumMicroBatchesCalculator.update``), which agrees except
+    where that division rounds across a whole number.
+
+    Args:
+      init_size: the first batch size (examples per step, >= 1).
+      final_size: the last; ``final - init`` a multiple of ``increment``.
+      increment: the size step (>= 1).
+      ramp_amount: data over which the batch ramps (in ``clock`` units).
+      clock: ``"examples"`` (Megatron's samples) or ``"tokens"``.
+      seq_len: tokens per example (1: sizes are tokens per step).
+
+    Returns:
+      A :class:`DataRamp`.
+
+    Example:
+      >>> import optax_warmup as ow
+      >>> r = ow.rampup_batch_size(2, 6, 2, 20)
+      >>> r.thresholds, r.sizes
+      ((0, 10, 20), (2, 4, 6))
+      >>> ow.ramp_stages(r, 12)
+      [(0, 2), (5, 4), (8, 6)]
+    """
+    init = _whole("init_size", init_size, low=1)
+    final = _whole("final_size", final_size, low=1)
+    inc = _whole("increment", increment, low=1)
+    amount = _whole("ramp_amount", ramp_amount)
+    if final < init:
+        raise ValueError(f"final_size must be >= init_size, got {final} < {init}.")
+    if (final - init) % inc:
+        raise ValueError(
+            f"final_size - init_size ({final - init}) must be a multiple of increment ({inc})."
+        )
+    n = (final - init) // inc
+    if n == 0:
+        return data_batch_ramp([(0, init)], clock=clock, seq_len=seq_len)
+    thresholds = [-(-j * amount // n) for j in range(n + 1)]
+    sizes = [init + j * inc for j in range(n + 1)]
+    # Equal thresholds (a ramp shorter than n units): the later size wins.
+    stages = dict(zip(thresholds, sizes, strict=True))
+    return data_batch_ramp(stages, clock=clock, seq_len=seq_len)
+
+
+@dataclasses.dataclass(frozen=True)
+class RampStages:
+    """The step-by-step consumption of a batch-size ramp, in closed form.
+
+    Stage ``i`` starts at step ``steps[i]`` with ``examples[i]`` examples
+    consumed before it and runs ``sizes[i]`` examples per step; the last stage
+    runs forever. Python integers, so counts past the int32 range are exact.
+    """
+
+    steps: tuple[int, ...]
+    examples: tuple[int, ...]
+    sizes: tuple[int, ...]
+    seq_len: int
+
+    def examples_at(self, step: int) -> int:
+        """Examples consumed before ``step``."""
+        i = int(np.searchsorted(self.steps, step, side="right")) - 1
+        return self.examples[i] + (step - self.steps[i]) * self.sizes[i]
+
+    def first_step(self, consumed: int, clock: str) -> int:
+        """The first step with at least ``consumed`` data (``clock`` units) consumed before it."""
+        per = self.seq_len if clock == "tokens" else 1
+        data = [e * per for e in self.examples]
+        i = int(np.searchsorted(data, consumed, side="right")) - 1
+        return self.steps[i] + max(-(-(consumed - data[i]) // (self.sizes[i] * per)), 0)
+
+
+def ramp_schedule_stages(
+    ramp: Any, *, num_steps: int | None = None, seq_len: int = 1
+) -> RampStages:
+    """The stages of a batch-size ramp as a :class:`RampStages`.
+
+    Args:
+      ramp: a :class:`DataRamp`, a step-driven :class:`IntegerRamp` (e.g.
+        :func:`batch_size_ramp`) or a whole number (a constant batch size).
+      num_steps: steps to scan for a step-driven ramp (default: the end of its
+        schedule, when it is a phase schedule).
+      seq_len: tokens per example for a step-driven ramp or a constant.
+
+    Returns:
+      The stages.
+    """
+    if isinstance(ramp, DataRamp):
+        step, examples = 0, 0
+        steps: list[int] = []
+        ex: list[int] = []
+        sizes: list[int] = []
+        n = len(ramp.sizes)
+        for j in range(n):
+            consumed = ramp.per_step(examples)
+            if j + 1 < n and consumed >= ramp.thresholds[j + 1]:
+                continue  # a batch overshot this stage's whole range
+            steps.append(step)
+            ex.append(examples)
+            sizes.append(ramp.sizes[j])
+            if j + 1 == n:
+                break
+            per = ramp.per_step(ramp.sizes[j])
+            k = -(-(ramp.thresholds[j + 1] - consumed) // per)
+            step += k
+            examples += k * ramp.sizes[j]
+        return RampStages(tuple(steps), tuple(ex), tuple(sizes), ramp.seq_len)
+    seq = _whole("seq_len", seq_len, low=1)
+    if not callable(ramp):
+        return RampStages((0,), (0,), (_whole("ramp", ramp, low=1),), seq)
+    if num_steps is None:
+        inner: Any = getattr(ramp, "schedule", None)
+        total = inner.total_steps() if hasattr(inner, "total_steps") else None
+        if total is None:
+            raise ValueError("num_steps is needed for a ramp that is not a phase schedule.")
+        num_steps = int(total) + 1
+    stages = ramp_stages(ramp, num_steps)
+    ex, acc = [], 0
+    for i, (s, size) in enumerate(stages):
+        if i:
+            acc += (s - stages[i - 1][0]) * stages[i - 1][1]
+        ex.append(acc)
+        if size < 1:
+            raise ValueError(f"the ramp's batch size must be >= 1, got {size} at step {s}.")
+    return RampStages(tuple(s for s, _ in stages), tuple(ex), tuple(b for _, b in stages), seq)
+
+
+def lr_scale(size: ArrayLike, reference: ArrayLike, rule: LrScaling) -> jax.Array:
+    """The learning-rate multiplier for a batch of ``size`` against ``reference``.
+
+    ``"linear"``: ``size / reference`` (Goyal et al. 2017, "Accurate, Large
+    Minibatch SGD"); ``"sqrt"``: ``sqrt(size / reference)`` (Krizhevsky 2014,
+    "One weird trick for parallelizing convolutional neural networks"; the rule
+    Malladi et al. 2022 derive for Adam). Float32.
+
+    Example:
+      >>> import optax_warmup as ow
+      >>> float(ow.lr_scale(256, 1024, "sqrt")), float(ow.lr_scale(256, 1024, "linear"))
+      (0.5, 0.25)
+    """
+    v.check_choice("rule", rule, LR_SCALINGS)
+    ratio = jnp.asarray(size, jnp.float32) / jnp.maximum(jnp.asarray(reference, jnp.float32), 1)
+    return jnp.sqrt(ratio) if rule == "sqrt" else ratio

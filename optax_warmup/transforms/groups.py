@@ -274,3 +274,110 @@ def scale_by_group(
         return updates, state_at(_transforms.next_count(state.count))
 
     return optax.GradientTransformation(init_fn, update_fn)
+
+
+_BLOCK = re.compile(r"(?:^|/|_)(?:layers?|blocks?|h|stages?)[_/.]?(\d+)(?:/|$)")
+_STEM = re.compile(r"(?:^|/)(?:[a-z_]*embed[a-z_]*|cls_token|mask_token|stem)(?:/|$)")
+
+
+def layer_id_from_path(path: str) -> int | None:
+    """The depth of a parameter from its path, for :func:`layer_decay`'s default labels.
+
+    ``0`` for embeddings and stems (a path part containing ``embed``, or
+    ``cls_token``, ``mask_token``, ``stem``); ``i + 1`` for the ``i``-th block
+    (``layers_3``, ``layers/3``, ``blocks/3``, ``h/3``, ``stages_1``); ``None``
+    for anything else (the final norm, the head: the top layer).
+
+    Example:
+      >>> import optax_warmup as ow
+      >>> [ow.layer_id_from_path(p) for p in ("patch_embed/kernel", "blocks/4/mlp/w", "head/w")]
+      [0, 5, None]
+    """
+    m = _BLOCK.search(path)
+    if m:
+        return int(m.group(1)) + 1
+    if _STEM.search(path):
+        return 0
+    return None
+
+
+class LayerDecay(NamedTuple):
+    """Layer-wise learning-rate decay groups, for :func:`scale_by_group` / :func:`group_optimizer`.
+
+    Attributes:
+      multipliers: ``{"layer_<i>": decay ** (top - i)}`` for every depth in use.
+      select: the label function: ``params -> pytree of "layer_<i>"``.
+      num_layers: ``top + 1``, the number of depths (embeddings 0 to the head ``top``).
+    """
+
+    multipliers: dict[str, float]
+    select: LabelFn
+    num_layers: int
+
+
+def layer_decay(
+    params: Any,
+    decay: float,
+    *,
+    layer_of: Callable[[str], int | None] | None = None,
+    num_layers: int | None = None,
+) -> LayerDecay:
+    """Layer-wise learning-rate decay (BEiT / ELECTRA fine-tuning, timm's ``layer_decay``).
+
+    Each parameter gets a depth ``i`` (0 for the embeddings, ``k + 1`` for
+    block ``k``, the top ``L - 1`` for the rest: norm and head) and the
+    multiplier ``decay ** (L - 1 - i)``: the head trains at the full rate,
+    each block below at ``decay`` times the one above (timm's
+    ``param_groups_layer_decay``; Bao et al. 2022, "BEiT: BERT Pre-Training
+    of Image Transformers"; Clark et al. 2020, "ELECTRA").
+
+    Args:
+      params: the parameters (only their paths are read).
+      decay: the per-layer factor, in (0, 1].
+      layer_of: ``path -> depth or None`` (``None``: the top); default
+        :func:`layer_id_from_path`.
+      num_layers: ``L``; default one above the deepest labelled depth, so
+        unlabelled parameters (the head) sit above the last block.
+
+    Returns:
+      A :class:`LayerDecay`: ``scale_by_group(ld.multipliers, ld.select)``
+      after an optimizer, or ``group_optimizer({g: lr * m ...}, ld.select, ...)``.
+
+    Raises:
+      ValueError: ``decay`` outside (0, 1], or a depth outside ``[0, L)``.
+
+    Example:
+      >>> import jax, jax.numpy as jnp, optax
+      >>> import optax_warmup as ow
+      >>> params = {"embed": jnp.ones(1), "layers_0": jnp.ones(1), "layers_1": jnp.ones(1),
+      ...           "head": jnp.ones(1)}
+      >>> ld = ow.layer_decay(params, 0.5)
+      >>> ld.multipliers
+      {'layer_0': 0.125, 'layer_1': 0.25, 'layer_2': 0.5, 'layer_3': 1.0}
+      >>> tx = optax.chain(optax.sgd(1.0), ow.scale_by_group(ld.multipliers, ld.select))
+      >>> u, _ = tx.update(jax.tree.map(jnp.ones_like, params), tx.init(params))
+      >>> {k: float(x[0]) for k, x in u.items()}
+      {'embed': -0.125, 'head': -1.0, 'layers_0': -0.25, 'layers_1': -0.5}
+    """
+    v_decay = float(decay)
+    if not 0.0 < v_decay <= 1.0:
+        raise ValueError(f"decay must lie in (0, 1], got {decay!r}.")
+    find = layer_id_from_path if layer_of is None else layer_of
+    paths = jax.tree_util.tree_leaves(parameter_paths(params))
+    ids = [find(p) for p in paths]
+    known = [i for i in ids if i is not None]
+    top = (max(known) + 1 if known else 0) if num_layers is None else int(num_layers) - 1
+    for p, i in zip(paths, ids, strict=True):
+        if i is not None and not 0 <= i <= top:
+            raise ValueError(f"parameter {p!r} has depth {i}, outside [0, {top}] (num_layers).")
+    used = sorted({top if i is None else i for i in ids})
+    multipliers = {f"layer_{i}": v_decay ** (top - i) for i in used}
+
+    def depth(path: tuple[Any, ...], _: Any) -> str:
+        i = find(_path_string(path))
+        return f"layer_{top if i is None else i}"
+
+    def select(tree: Any) -> Any:
+        return jax.tree_util.tree_map_with_path(depth, tree)
+
+    return LayerDecay(multipliers, select, top + 1)

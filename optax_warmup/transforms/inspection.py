@@ -8,11 +8,14 @@ from typing import Any
 import jax
 import optax
 
+from optax_warmup.transforms import clock as _clock
 from optax_warmup.transforms import groups as _groups
 from optax_warmup.transforms import hyperparams as _hyperparams
+from optax_warmup.transforms import plateau as _plateau
 from optax_warmup.transforms import warmup as _transforms
 
 _WARMUP_STATES = (_transforms.ScaleByWarmupState, _transforms.WithWarmupState)
+_CLOCK_STATES = (_clock.ScaleByClockState, _clock.WithClockState)
 _OPTAX_INJECT_STATES = (optax.InjectStatefulHyperparamsState, optax.InjectHyperparamsState)
 
 
@@ -24,15 +27,26 @@ def _collect(state: Any, short: tuple[str, ...], full: tuple[str, ...], out: lis
     """Append ``(short_path, full_path, value)`` for every scheduled value under ``state``."""
     if isinstance(state, _WARMUP_STATES):
         out.append(((*short, "warmup_factor"), (*full, "warmup_factor"), state.warmup_factor))
+    if isinstance(state, _CLOCK_STATES):
+        out.append(((*short, "clock_factor"), (*full, "clock_factor"), state.factor))
     if isinstance(state, _groups.ScaleByGroupState):
         for group, value in state.multipliers.items():
             out.append(((*short, "multiplier", group), (*full, "multiplier", group), value))
     if isinstance(state, (_hyperparams.InjectSchedulesState, *_OPTAX_INJECT_STATES)):
         for name, value in state.hyperparams.items():
             out.append(((*short, str(name)), (*full, str(name)), value))
+    if isinstance(state, _plateau.ReduceOnPlateauState):
+        out.append(((*short, "learning_rate"), (*full, "learning_rate"), state.learning_rate))
+        out.append(((*short, "plateau_scale"), (*full, "plateau_scale"), state.scale))
     if _is_namedtuple(state):
         for field in state._fields:
-            if field in ("hyperparams", "hyperparams_states", "warmup_factor", "multipliers"):
+            if field in (
+                "hyperparams",
+                "hyperparams_states",
+                "warmup_factor",
+                "multipliers",
+                "clock",
+            ):
                 continue
             # Wrappers' inner states add nothing to the readable path.
             step = () if field.startswith("inner") else (field,)
@@ -55,7 +69,11 @@ def current_values(opt_state: optax.OptState) -> dict[str, jax.Array]:
     - ``<path>/<name>`` for each hyperparameter of :func:`inject_schedules`
       (the value the next update uses);
     - ``<path>/warmup_factor`` for :func:`scale_by_warmup` and :func:`with_warmup`;
+    - ``<path>/clock_factor`` for :func:`scale_by_clock` and :func:`with_clock`;
     - ``<path>/multiplier/<group>`` for :func:`scale_by_group`;
+    - ``<path>/learning_rate`` (``learning_rate(count) * scale``, the next
+      update's multiplier) and ``<path>/plateau_scale`` for
+      :func:`reduce_on_plateau`;
     - ``<path>/<name>`` for ``optax.inject_hyperparams``, which records the value
       its last update used: exact for constants and before the first update,
       one step behind a schedule afterwards (use :func:`inject_schedules` for
