@@ -48,7 +48,13 @@ extensions = [
     "sphinx.ext.viewcode",
     "api_coverage",
 ]
-exclude_patterns = ["_build", "README.md", "**.ipynb_checkpoints", "_ext"]
+exclude_patterns = [
+    "_build",
+    "README.md",
+    "**.ipynb_checkpoints",
+    "_ext",
+    "assets/results.md",  # included by notebooks.md
+]
 html_theme = "furo"
 html_title = f"optax_warmup {release}"
 html_static_path = ["_static"]

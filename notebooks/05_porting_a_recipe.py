@@ -53,8 +53,11 @@ import optax_warmup as ow
 from optax_warmup.compat import timm as timm_compat
 from optax_warmup.compat import transformers as hf_compat
 
-PEERS = all(importlib.util.find_spec(m) is not None for m in ("torch", "transformers", "timm"))
-print("native curves from:", "the peers themselves" if PEERS else "float64 transcriptions")
+HAVE = {m: importlib.util.find_spec(m) is not None for m in ("torch", "transformers", "timm")}
+PEERS = all(HAVE.values())
+NATIVE = "the peers' own schedulers" if PEERS else "float64 transcriptions (peers not installed)"
+print("installed:", ", ".join(f"{m} {'yes' if ok else 'no'}" for m, ok in HAVE.items()))
+print("native curves from:", NATIVE)
 
 # Hugging Face fine-tuning recipe.
 HF_LR = 5e-5
@@ -210,7 +213,8 @@ print(f"library idiom: {idiom_before:.4g} -> {idiom_after:.4g}")
 # %%
 fig, axes = plt.subplots(1, 3, figsize=(17, 4.8))
 ax = axes[0]
-ax.plot(hf_ref, "k", lw=3, alpha=0.3, label="native (peer)" if PEERS else "native (transcription)")
+NATIVE_LABEL = "native: transformers itself" if PEERS else "native: float64 transcription"
+ax.plot(hf_ref, "k", lw=3, alpha=0.3, label=NATIVE_LABEL)
 ax.plot(results["HF"]["port"], "C0--", label="compat.transformers port")
 ax.plot(hf_idiom, "C1:", label="ow.warmup_decay_schedule")
 ax.axvline(HF_STEPS, color="grey", lw=0.8)
@@ -220,7 +224,8 @@ ax.legend(fontsize=8)
 
 ax = axes[1]
 zoom = slice(0, 2 * TIMM_WARMUP)
-ax.plot(np.arange(len(timm_ref))[zoom], timm_ref[zoom], "k", lw=3, alpha=0.3, label="native")
+timm_label = "native: timm itself" if PEERS else "native: float64 transcription"
+ax.plot(np.arange(len(timm_ref))[zoom], timm_ref[zoom], "k", lw=3, alpha=0.3, label=timm_label)
 ax.plot(
     np.arange(len(timm_ref))[zoom], results["timm"]["port"][zoom], "C0--", label="compat.timm port"
 )
@@ -243,7 +248,7 @@ for name, ref, color in [("HF", hf_ref, "C0"), ("timm", timm_ref, "C2")]:
 ax.set_title("relative |port - native| (zeros not drawn)")
 ax.set_xlabel("fraction of the shown updates")
 ax.legend(fontsize=8)
-fig.suptitle(f"Porting recipes with optax_warmup.compat ({SCALE} scale)")
+fig.suptitle(f"Porting recipes with optax_warmup.compat ({SCALE} scale); native curves: {NATIVE}")
 fig.tight_layout()
 FIGURES.mkdir(parents=True, exist_ok=True)
 fig.savefig(FIGURES / "05_porting_a_recipe.png", dpi=80)
@@ -253,7 +258,13 @@ plt.show()
 # ## What we saw
 
 # %%
-source = "the peers themselves" if PEERS else "float64 transcriptions of the peers' stepping loops"
+source = (
+    "the peers themselves (torch, transformers and timm were importable)"
+    if PEERS
+    else "float64 transcriptions of the peers' stepping loops, not the peers: "
+    + ", ".join(m for m, ok in HAVE.items() if not ok)
+    + " not installed, so this compares the ports against our reading of the peers' code"
+)
 print("What we saw:")
 print(f"- Native curves came from {source}.")
 for name, r in results.items():

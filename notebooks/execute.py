@@ -5,6 +5,13 @@ Usage (from the repository root)::
     python notebooks/execute.py                       # every notebook at ci scale
     python notebooks/execute.py --figures docs/assets # ... and refresh the README figures
     OPTAX_WARMUP_SCALE=full python notebooks/execute.py 02 --output /tmp/executed
+    OPTAX_WARMUP_SCALE=full python notebooks/execute.py --all  # on an accelerator
+
+``--all`` runs every notebook and writes into ``docs/assets`` (unless
+``--figures`` says otherwise): the figures, each experiment's decided claims
+(``results/NN_name.json``), the results table ``results.md``, and the README's
+results section (between its ``results`` markers) refreshed from that table.
+Whenever ``--figures`` is ``docs/assets`` the README section is refreshed too.
 
 The notebooks read their size from ``OPTAX_WARMUP_SCALE`` (``ci`` or ``full``)
 and write their figure into ``OPTAX_WARMUP_FIGURES``; this script sets both
@@ -28,6 +35,10 @@ from nbclient import NotebookClient
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
+ASSETS = ROOT / "docs" / "assets"
+sys.path.insert(0, str(HERE))
+import _results
+
 SCALES = ("ci", "full")
 # A guard against a hung kernel, not a performance target: ci-scale notebooks
 # take well under a minute on two CPU cores.
@@ -84,14 +95,30 @@ def execute(
         raise TimeoutError(f"{path.name} did not finish within {limit:.0f} s") from e
 
 
-def main(argv: list[str] | None = None) -> int:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line; ``--all`` (every notebook) defaults ``--figures`` to docs/assets."""
     parser = argparse.ArgumentParser(description="Execute the notebooks and save their figures.")
     parser.add_argument("names", nargs="*", help="notebook name prefixes (default: all)")
+    parser.add_argument(
+        "--all",
+        action="store_true",
+        help="every notebook; figures, results table and README section into docs/assets",
+    )
     parser.add_argument("--scale", default=os.environ.get("OPTAX_WARMUP_SCALE", "ci"))
     parser.add_argument("--figures", type=Path, help="folder for the figures (default: a temp dir)")
     parser.add_argument("--output", type=Path, help="folder for executed copies (with outputs)")
     parser.add_argument("--timeout", type=float, help="seconds per notebook")
     args = parser.parse_args(argv)
+    if args.all:
+        if args.names:
+            parser.error("--all runs every notebook: give no names with it")
+        if args.figures is None:
+            args.figures = ASSETS
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
     if args.figures is None:
         args.figures = Path(tempfile.mkdtemp(prefix="optax_warmup_figures_"))
     args.figures.mkdir(parents=True, exist_ok=True)
@@ -103,6 +130,12 @@ def main(argv: list[str] | None = None) -> int:
         if args.output is not None:
             args.output.mkdir(parents=True, exist_ok=True)
             nbformat.write(nb, args.output / path.name)
+    if (args.figures / "results").is_dir():
+        print(f"results table: {args.figures / 'results.md'}")
+        print(_results.table(args.figures))
+    if args.figures.resolve() == ASSETS.resolve():
+        changed = _results.refresh_readme(ROOT / "README.md", args.figures)
+        print("README results section", "refreshed" if changed else "unchanged")
     return 0
 
 
