@@ -47,7 +47,9 @@ def public_objects() -> dict[str, Any]:
     for module_name in compat.__all__:
         module = importlib.import_module(f"{PACKAGE}.compat.{module_name}")
         prefix = f"{PACKAGE}.compat.{module_name}"
-        names.update({f"{prefix}.{n}": getattr(module, n) for n in module.__all__})
+        # compat.optax has no __all__: its 13 names are documented as their top-level aliases.
+        public = getattr(module, "__all__", ())
+        names.update({f"{prefix}.{n}": getattr(module, n) for n in public})
     return names
 
 

@@ -3,9 +3,12 @@
 One module per peer: :mod:`~optax_warmup.compat.transformers` (Hugging Face),
 :mod:`~optax_warmup.compat.timm`, :mod:`~optax_warmup.compat.torch`
 (``torch.optim.lr_scheduler``), :mod:`~optax_warmup.compat.pytorch_warmup` and
-:mod:`~optax_warmup.compat.keras`. Each function takes the peer's own arguments
-plus the base learning rate and returns a schedule whose value at count ``k``
-is the learning rate the peer applies on its ``(k+1)``-th update. The peers
+:mod:`~optax_warmup.compat.keras`. Each function takes the peer's own
+arguments plus the base learning rate and returns a schedule whose value at
+count ``k`` is the learning rate the peer applies on its ``(k+1)``-th update.
+:mod:`~optax_warmup.compat.optax` holds the 13 drop-ins for optax's own
+schedules (optax's signatures and conventions; also re-exported at the top
+level). The peers
 themselves are never imported.
 
 Example:
@@ -15,6 +18,6 @@ Example:
   [0.0, 0.0005, 0.001, 0.0005, 0.0]
 """
 
-from optax_warmup.compat import keras, pytorch_warmup, timm, torch, transformers
+from optax_warmup.compat import keras, optax, pytorch_warmup, timm, torch, transformers
 
-__all__ = ["keras", "pytorch_warmup", "timm", "torch", "transformers"]
+__all__ = ["keras", "optax", "pytorch_warmup", "timm", "torch", "transformers"]

@@ -19,13 +19,13 @@ import jax.numpy as jnp
 import numpy as np
 from jax.typing import ArrayLike
 
+from optax_warmup.engine import build as _build
 from optax_warmup.engine import phases as _engine
-from optax_warmup.engine import shapes as _shapes
 from optax_warmup.engine import validation as v
 from optax_warmup.schedules import combine as _combine
 from optax_warmup.schedules import composites as _composites
 from optax_warmup.schedules import decays as _decays
-from optax_warmup.schedules import warmup as _warmup
+from optax_warmup.schedules.base import Schedule
 
 
 def _check_positive(name: str, value: ArrayLike) -> None:
@@ -38,6 +38,21 @@ def _check_positive(name: str, value: ArrayLike) -> None:
 def _check_steps(name: str, value: ArrayLike) -> None:
     _check_positive(name, value)
     v.check_duration(name, value)
+
+
+def _decay(
+    init: ArrayLike,
+    steps: ArrayLike,
+    end: ArrayLike,
+    shape: _build.ShapeArg,
+    end_scale: ArrayLike = 0.0,
+) -> _engine.PhaseSchedule:
+    """Decay from ``init`` to ``end`` over ``steps``, then hold ``end`` (inputs validated)."""
+    phases = [
+        _build.decay_phase(init, steps, end, shape, end_scale=end_scale),
+        _build.hold_phase(end, scale=end_scale),
+    ]
+    return _engine.stack_phases(phases)
 
 
 def CosineDecay(
@@ -73,16 +88,18 @@ def CosineDecay(
     """
     _check_steps("decay_steps", decay_steps)
     v.check_finite("alpha", alpha)
+    v.check_finite("initial_learning_rate", initial_learning_rate)
     if warmup_target is None:
-        return _decays.cosine_decay(initial_learning_rate, decay_steps, end_ratio=alpha)
+        end = jnp.asarray(initial_learning_rate, jnp.float32) * jnp.asarray(alpha, jnp.float32)
+        return _decay(initial_learning_rate, decay_steps, end, _build.half_cosine(), end_scale=1.0)
     v.check_duration("warmup_steps", warmup_steps)
     end = jnp.asarray(warmup_target, jnp.float32) * jnp.asarray(alpha, jnp.float32)
     phases = [
-        _warmup.warmup_phase(warmup_target, warmup_steps, init_value=initial_learning_rate),
-        _decays.decay_phase(warmup_target, decay_steps, end, "cosine"),
-        _warmup.hold_phase(end),
+        _build.warmup_phase(warmup_target, warmup_steps, init_value=initial_learning_rate),
+        _build.decay_phase(warmup_target, decay_steps, end, "cosine"),
+        _build.hold_phase(end),
     ]
-    return _engine.from_phases(phases)
+    return _engine.stack_phases(phases)
 
 
 def CosineDecayRestarts(
@@ -92,7 +109,7 @@ def CosineDecayRestarts(
     m_mul: ArrayLike = 1.0,
     alpha: ArrayLike = 0.0,
     name: str | None = None,
-) -> Any:
+) -> Schedule:
     """``CosineDecayRestarts`` (SGDR): ``init (alpha + (1 - alpha) m_mul**i (1 + cos(pi p)) / 2)``.
 
     Period ``i`` lasts ``first_decay_steps * t_mul**i`` and ``p`` is the position in
@@ -115,6 +132,7 @@ def CosineDecayRestarts(
       >>> [round(float(s(k)), 4) for k in range(5)]
       [1.0, 0.6, 0.6, 0.4, 0.4]
     """
+    v.check_finite("initial_learning_rate", initial_learning_rate)
     _check_steps("first_decay_steps", first_decay_steps)
     v.check_range("t_mul", t_mul, low=1.0)
     v.check_range("m_mul", m_mul, low=0.0)
@@ -155,11 +173,12 @@ def ExponentialDecay(
       >>> [float(s(k)) for k in range(3)]
       [1.0, 0.5, 0.25]
     """
+    v.check_finite("initial_learning_rate", initial_learning_rate)
     _check_positive("decay_steps", decay_steps)
     v.check_range("decay_rate", decay_rate, low=0.0)
     flag = 1.0 if staircase else 0.0
-    shape = _shapes.ResolvedShape(_shapes.EXP_RATE, (decay_rate, decay_steps, flag, 0.0))
-    return _engine.from_phases([_engine.Phase(0, initial_learning_rate, 0.0, shape)])
+    shape = _build.exp_rate(decay_rate, decay_steps, staircase=flag)
+    return _engine.stack_phases([_build.decay_phase(initial_learning_rate, 0, 0.0, shape)])
 
 
 def PolynomialDecay(
@@ -196,15 +215,15 @@ def PolynomialDecay(
     _check_steps("decay_steps", decay_steps)
     v.check_range("power", power, low=0.0, low_open=True)
     v.check_finite("end_learning_rate", end_learning_rate)
+    v.check_finite("initial_learning_rate", initial_learning_rate)
     if not cycle:
-        return _decays.polynomial_decay(
-            initial_learning_rate, decay_steps, power=power, end_value=end_learning_rate
-        )
-    shape = _shapes.ResolvedShape(_shapes.POWER_CYCLE, (power, 0.0, 0.0, 0.0))
-    length = v.as_duration("decay_steps", decay_steps).astype(jnp.float32)
-    return _engine.from_phases(
-        [_engine.Phase(0, initial_learning_rate, end_learning_rate, shape, length=length)]
+        shape = _build.power_out(power)
+        return _decay(initial_learning_rate, decay_steps, end_learning_rate, shape)
+    length = v.duration_array(decay_steps).astype(jnp.float32)
+    phase = _build.decay_phase(
+        initial_learning_rate, 0, end_learning_rate, _build.power_cycle(power), length=length
     )
+    return _engine.stack_phases([phase])
 
 
 def PiecewiseConstantDecay(
@@ -274,6 +293,7 @@ def InverseTimeDecay(
       >>> [round(float(s(k)), 4) for k in range(3)]
       [1.0, 0.8, 0.6667]
     """
+    v.check_finite("initial_learning_rate", initial_learning_rate)
     _check_positive("decay_steps", decay_steps)
     v.check_range("decay_rate", decay_rate, low=0.0)
     # init / (1 + r t / D) = init * tau / (t + tau) with tau = D / r: the inverse-power
@@ -281,8 +301,8 @@ def InverseTimeDecay(
     d = jnp.asarray(decay_steps, jnp.float32)
     tau = d / jnp.maximum(jnp.asarray(decay_rate, jnp.float32), d * 1e-30)
     stair = d if staircase else 0.0
-    shape = _shapes.ResolvedShape(_shapes.INV_SQRT, (tau, 1.0, stair, 0.0))
-    return _engine.from_phases([_engine.Phase(0, initial_learning_rate, 0.0, shape)])
+    shape = _build.inverse_sqrt(tau, exponent=1.0, staircase_steps=stair)
+    return _engine.stack_phases([_build.decay_phase(initial_learning_rate, 0, 0.0, shape)])
 
 
 __all__ = [

@@ -1,5 +1,14 @@
 """Drop-in replacements for optax's schedules, with optax's exact signatures.
 
+This module is the documented home of the 13 drop-ins (``import
+optax_warmup.compat.optax as ox``). They keep optax's conventions (a warmup's
+first update gets ``init_value``; ``decay_steps`` includes the warmup...), so
+they sit apart from the library's own schedules, whose near-homonyms differ:
+``cosine_decay_schedule`` / :func:`optax_warmup.cosine_decay`,
+``join_schedules`` / :func:`optax_warmup.join`, ``cosine_onecycle_schedule`` /
+:func:`optax_warmup.one_cycle`. The top-level names (``ow.cosine_decay_schedule``...)
+are aliases kept for compatibility.
+
 Each function takes the same parameters (names, order, defaults) as its optax
 0.2.8 namesake and returns the same values wherever optax's value is sensible,
 but is built on the phase engine: every hyperparameter may be traced
@@ -24,6 +33,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.typing import ArrayLike
 
+from optax_warmup.engine import build as _build
 from optax_warmup.engine import phases as _engine
 from optax_warmup.engine import shapes as _shapes
 from optax_warmup.engine import validation as v
@@ -32,6 +42,7 @@ from optax_warmup.schedules import composites as _composites
 from optax_warmup.schedules import decays as _decays
 from optax_warmup.schedules import join as _join
 from optax_warmup.schedules import warmup as _warmup
+from optax_warmup.schedules.base import Schedule
 
 BoundariesAndScales = Mapping[int, ArrayLike] | tuple[ArrayLike, ArrayLike] | None
 
@@ -65,11 +76,11 @@ def _transition(
     v.check_finite("init_value", init_value)
     v.check_finite("end_value", end_value)
     phases = [
-        _warmup.hold_phase(init_value, transition_begin),
-        _engine.Phase(transition_steps, init_value, end_value, _shapes.resolve(shape, "decay")),
-        _warmup.hold_phase(end_value),
+        _build.hold_phase(init_value, transition_begin),
+        _build.decay_phase(init_value, transition_steps, end_value, shape, start_scale=0.0),
+        _build.hold_phase(end_value),
     ]
-    return _engine.from_phases(phases)
+    return _engine.stack_phases(phases)
 
 
 def polynomial_schedule(
@@ -80,6 +91,10 @@ def polynomial_schedule(
     transition_begin: ArrayLike = 0,
 ) -> _engine.PhaseSchedule:
     """optax's ``polynomial_schedule``: polynomial transition from init to end value.
+
+    Follows optax's convention (this module is the home of the optax drop-ins, also re-exported
+    at the top level); the native equivalent is :func:`optax_warmup.polynomial_decay` (or
+    ``decay_schedule`` with ``shape=shapes.polynomial(power)``).
 
     With ``c = clip(count - B, 0, T)``: ``(init - end) * (1 - c / T)**power + end``.
 
@@ -118,6 +133,10 @@ def linear_schedule(
     transition_begin: ArrayLike = 0,
 ) -> _engine.PhaseSchedule:
     """optax's ``linear_schedule``: linear transition from init to end value.
+
+    Follows optax's convention (this module is the home of the optax drop-ins, also re-exported
+    at the top level); the native equivalent is :func:`optax_warmup.linear_decay` (falling) or
+    :func:`optax_warmup.warmup_schedule` (rising).
 
     ``init + (end - init) * clip(count - B, 0, T) / T``.
 
@@ -171,13 +190,17 @@ def _interpolated(bounds: ArrayLike, values: jax.Array, kind: int) -> _engine.Ph
     begins = jnp.concatenate([jnp.zeros((1,), b.dtype), b])
     spans = jnp.concatenate([jnp.diff(begins), jnp.zeros((1,), b.dtype)])
     ends = jnp.concatenate([values[1:], values[-1:]])
-    return _engine.from_arrays(spans, values, ends, kinds=kind)
+    return _engine.assemble_arrays(spans, values, ends, kinds=kind)
 
 
 def piecewise_constant_schedule(
     init_value: ArrayLike, boundaries_and_scales: BoundariesAndScales = None
 ) -> _engine.PhaseSchedule:
     """optax's ``piecewise_constant_schedule``: ``init`` times every scale already reached.
+
+    Follows optax's convention (this module is the home of the optax drop-ins, also re-exported
+    at the top level); the native equivalent is :func:`optax_warmup.piecewise_constant` (values,
+    not scales).
 
     ``value(c) = init * prod(s_i for b_i <= c)``.
 
@@ -213,6 +236,10 @@ def piecewise_interpolate_schedule(
     interpolate_type: str, init_value: ArrayLike, boundaries_and_scales: BoundariesAndScales = None
 ) -> _engine.PhaseSchedule:
     """optax's ``piecewise_interpolate_schedule``: interpolate between cumulatively scaled values.
+
+    Follows optax's convention (this module is the home of the optax drop-ins, also re-exported
+    at the top level); the native equivalent is :func:`optax_warmup.join` of
+    :func:`optax_warmup.linear_decay` pieces.
 
     With ``v_0 = init``, ``v_i = v_{i-1} * s_i`` and ``b_0 = 0``: from ``v_i``
     at ``b_i`` to ``v_{i+1}`` at ``b_{i+1}``, linearly or along a half cosine
@@ -270,8 +297,11 @@ def _exponential_phases(
     clamped = jnp.where(rate < 1, jnp.maximum(init, end), jnp.minimum(init, end))
     hold = jnp.where(clamp > 0, clamped, init)
     flag = jnp.asarray(staircase, jnp.float32)
-    shape = _shapes.ResolvedShape(_shapes.EXP_RATE, (rate, steps, flag, clamp))
-    return [_warmup.hold_phase(hold, transition_begin), _engine.Phase(0, init, end, shape)]
+    shape = _build.exp_rate(rate, steps, staircase=flag, clamp=clamp)
+    return [
+        _build.hold_phase(hold, transition_begin),
+        _build.decay_phase(init, 0, end, shape, start_scale=0.0),
+    ]
 
 
 def exponential_decay(
@@ -283,6 +313,10 @@ def exponential_decay(
     end_value: ArrayLike | None = None,
 ) -> _engine.PhaseSchedule:
     """optax's ``exponential_decay``: ``init * decay_rate**((count - B) / T)`` from count ``B``.
+
+    Follows optax's convention (this module is the home of the optax drop-ins, also re-exported
+    at the top level); the native equivalent is :func:`optax_warmup.decay_schedule` with
+    ``shape="exponential"`` (a geometric decay to a set end value over a set length).
 
     With ``staircase`` the exponent is floored; ``end_value`` is a lower bound
     when ``decay_rate < 1`` and an upper bound otherwise (also applied to the
@@ -313,7 +347,7 @@ def exponential_decay(
       >>> [float(s(c)) for c in range(7)]
       [1.0, 1.0, 0.5, 0.5, 0.3, 0.3, 0.3]
     """
-    return _engine.from_phases(
+    return _engine.stack_phases(
         _exponential_phases(
             init_value, transition_steps, decay_rate, transition_begin, staircase, end_value
         )
@@ -327,6 +361,9 @@ def cosine_decay_schedule(
     exponent: ArrayLike = 1.0,
 ) -> _engine.PhaseSchedule:
     """optax's ``cosine_decay_schedule``: cosine decay from ``init_value`` to ``alpha * init``.
+
+    Follows optax's convention (this module is the home of the optax drop-ins, also re-exported
+    at the top level); the native equivalent is :func:`optax_warmup.cosine_decay`.
 
     ``init * ((1 - alpha) * ((1 + cos(pi c / D)) / 2)**exponent + alpha)``,
     ``c = min(count, D)``.
@@ -406,6 +443,10 @@ def linear_onecycle_schedule(
 ) -> _engine.PhaseSchedule:
     """optax's ``linear_onecycle_schedule``: three linear phases.
 
+    Follows optax's convention (this module is the home of the optax drop-ins, also re-exported
+    at the top level); the native equivalent is :func:`optax_warmup.one_cycle` with
+    ``anneal="linear"`` (torch's conventions).
+
     With ``T = transition_steps``, ``init = peak / div_factor``: from ``init``
     at 0 to ``peak`` at ``int(pct_start T)``, back to ``init`` at
     ``int(pct_final T)``, down to ``init / final_div_factor`` at ``T``, held after.
@@ -457,6 +498,10 @@ def cosine_onecycle_schedule(
 ) -> _engine.PhaseSchedule:
     """optax's ``cosine_onecycle_schedule``: a half-cosine up, then a half-cosine down.
 
+    Follows optax's convention (this module is the home of the optax drop-ins, also re-exported
+    at the top level); the native equivalent is :func:`optax_warmup.one_cycle` (torch's
+    conventions).
+
     With ``init = peak / div_factor``: from ``init`` at 0 to ``peak`` at
     ``int(pct_start T)``, then to ``init / final_div_factor`` at ``T``; each
     segment ``b + (a - b) (1 + cos(pi p)) / 2`` from ``a`` to ``b``.
@@ -501,6 +546,10 @@ def warmup_constant_schedule(
 ) -> _engine.PhaseSchedule:
     """optax's ``warmup_constant_schedule``: linear warmup, then ``peak_value`` forever.
 
+    Follows optax's convention (this module is the home of the optax drop-ins, also re-exported
+    at the top level); the native equivalent is :func:`optax_warmup.warmup_schedule` (no wasted
+    first update).
+
     ``init + (peak - init) * min(count, W) / W``.
 
     The first update gets ``init_value`` (exactly 0 with ``init_value=0``),
@@ -541,6 +590,10 @@ def warmup_cosine_decay_schedule(
 ) -> _engine.PhaseSchedule:
     """optax's ``warmup_cosine_decay_schedule``: linear warmup, then cosine decay.
 
+    Follows optax's convention (this module is the home of the optax drop-ins, also re-exported
+    at the top level); the native equivalent is :func:`optax_warmup.warmup_decay_schedule` (no
+    wasted first update; ``total_steps`` includes the warmup).
+
     ``init + (peak - init) c / W`` for ``c < W``; then
     ``end + (peak - end) ((1 + cos(pi (c - W) / (D - W))) / 2)**exponent``
     until ``D`` (``decay_steps`` includes the warmup); ``end`` after.
@@ -576,17 +629,16 @@ def warmup_cosine_decay_schedule(
       >>> [round(float(s(c)), 4) for c in range(8)]
       [0.0, 0.5, 1.0, 0.8682, 0.55, 0.2318, 0.1, 0.1]
     """
-    v.check_duration("warmup_steps", warmup_steps)
+    warm = _warmup.check_warmup(peak_value, warmup_steps, "linear", init_value)
     v.check_duration("decay_steps", decay_steps)
-    _composites._check_order(("warmup_steps", warmup_steps), ("decay_steps", decay_steps))
-    return _composites.warmup_decay_schedule(
-        peak_value,
-        warmup_steps,
-        decay_steps,
-        decay_shape=_shapes.cosine(exponent),
-        init_value=init_value,
-        end_value=end_value,
+    _composites.check_order(("warmup_steps", warmup_steps), ("decay_steps", decay_steps))
+    v.check_finite("end_value", end_value)
+    cosine = _shapes.resolve(_shapes.cosine(exponent), "decay")
+    decay = jnp.maximum(v.duration_array(decay_steps) - v.duration_array(warmup_steps), 0)
+    phases = _composites.warmup_decay_phases(
+        peak_value, warmup_steps, decay, warm, cosine, init_value, end_value
     )
+    return _engine.stack_phases(phases)
 
 
 def warmup_exponential_decay_schedule(
@@ -600,6 +652,10 @@ def warmup_exponential_decay_schedule(
     end_value: ArrayLike | None = None,
 ) -> _engine.PhaseSchedule:
     """optax's ``warmup_exponential_decay_schedule``: linear warmup, then exponential decay.
+
+    Follows optax's convention (this module is the home of the optax drop-ins, also re-exported
+    at the top level); the native equivalent is :func:`optax_warmup.warmup_decay_schedule` with
+    ``decay_shape="exponential"``.
 
     ``init + (peak - init) c / W`` for ``c < W``, then
     :func:`exponential_decay` of ``peak_value`` at ``c - W``.
@@ -631,11 +687,12 @@ def warmup_exponential_decay_schedule(
       >>> [float(s(c)) for c in range(6)]
       [0.0, 0.5, 1.0, 0.5, 0.25, 0.125]
     """
-    warm = _warmup.warmup_phase(peak_value, warmup_steps, "linear", init_value)
+    resolved = _warmup.check_warmup(peak_value, warmup_steps, "linear", init_value)
+    warm = _build.warmup_phase(peak_value, warmup_steps, resolved, init_value)
     decay = _exponential_phases(
         peak_value, transition_steps, decay_rate, transition_begin, staircase, end_value
     )
-    return _engine.from_phases([warm, *decay])
+    return _engine.stack_phases([warm, *decay])
 
 
 _SGDR_REQUIRED = ("init_value", "peak_value", "warmup_steps", "decay_steps")
@@ -673,6 +730,10 @@ def sgdr_schedule(
     cosine_kwargs: Iterable[Mapping[str, ArrayLike]] | Mapping[str, ArrayLike],
 ) -> _engine.PhaseSchedule:
     """optax's ``sgdr_schedule``: warm restarts, one :func:`warmup_cosine_decay_schedule` per cycle.
+
+    Follows optax's convention (this module is the home of the optax drop-ins, also re-exported
+    at the top level); the native equivalent is :func:`optax_warmup.cosine_restarts` (cycles in
+    O(1), length multiplier and peak decay).
 
     Cycle ``i`` lasts ``decay_steps_i`` steps and follows
     ``warmup_cosine_decay_schedule(**cosine_kwargs[i])`` on its own clock; the
@@ -734,7 +795,7 @@ def sgdr_schedule(
         return jnp.concatenate([pairs, jnp.reshape(jnp.asarray(last, pairs.dtype), (1,))])
 
     powers = interleave(jnp.ones((n,), jnp.float32), c["exponent"].astype(jnp.float32), 1.0)
-    return _engine.from_arrays(
+    return _engine.assemble_arrays(
         interleave(warm, length - warm, 0),
         interleave(init, peak, end[-1]),
         interleave(peak, end, end[-1]),
@@ -745,8 +806,11 @@ def sgdr_schedule(
 
 def join_schedules(
     schedules: Sequence[_combine.ScheduleLike], boundaries: Sequence[ArrayLike] | jax.Array
-) -> Any:
+) -> Schedule:
     """optax's ``join_schedules``: piece ``i`` runs from ``boundaries[i-1]`` on its own clock.
+
+    Follows optax's convention (this module is the home of the optax drop-ins, also re-exported
+    at the top level); the native equivalent is :func:`optax_warmup.join`.
 
     ``schedules[i](count - boundaries[i-1])`` for
     ``boundaries[i-1] <= count < boundaries[i]``. Joining the library's own

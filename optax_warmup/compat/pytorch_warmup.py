@@ -26,12 +26,13 @@ from typing import Any
 import jax.numpy as jnp
 from jax.typing import ArrayLike
 
+from optax_warmup.engine import build as _build
 from optax_warmup.engine import phases as _engine
-from optax_warmup.engine import shapes as _shapes
 from optax_warmup.engine import validation as v
 from optax_warmup.schedules import combine as _combine
 from optax_warmup.schedules import join as _join
 from optax_warmup.schedules import warmup as _warmup
+from optax_warmup.schedules.base import Schedule
 from optax_warmup.transforms import optimizer_warmups as _optimizer_warmups
 
 
@@ -74,8 +75,7 @@ def ExponentialWarmup(warmup_period: ArrayLike) -> _engine.PhaseSchedule:
     """
     _check_period(warmup_period)
     tau = v.as_duration("warmup_period", warmup_period).astype(jnp.float32)
-    shape = _shapes.ResolvedShape(_shapes.EXP_APPROACH, (tau, 0.0, 0.0, 0.0))
-    return _engine.from_phases([_engine.Phase(0, 0.0, 1.0, shape, offset=1)])
+    return _engine.stack_phases([_build.warmup_phase(1.0, 0, _build.exp_approach(tau))])
 
 
 def _untuned_period(beta2: ArrayLike, numerator: float) -> Any:
@@ -148,7 +148,7 @@ def RAdamWarmup(beta2: ArrayLike = 0.999) -> _engine.PhaseSchedule:
 
 def dampen(
     schedule: _combine.ScheduleLike, warmup: _combine.ScheduleLike, *, delay: ArrayLike = 0
-) -> Any:
+) -> Schedule:
     """A learning-rate schedule dampened by a warmup factor: ``w(k) * schedule(max(0, k - delay))``.
 
     ``delay = 0`` is pytorch_warmup's usual loop (``lr_scheduler.step()`` inside

@@ -39,6 +39,7 @@ import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike
 
+from optax_warmup.engine import build as _build
 from optax_warmup.engine import phases as _engine
 from optax_warmup.engine import shapes as _shapes
 from optax_warmup.engine import validation as v
@@ -47,6 +48,7 @@ from optax_warmup.schedules import decays as _decays
 from optax_warmup.schedules import join as _join
 from optax_warmup.schedules import noise as _noise
 from optax_warmup.schedules import warmup as _warmup
+from optax_warmup.schedules.base import Schedule
 
 NoiseRange = ArrayLike | Sequence[ArrayLike] | None
 
@@ -84,8 +86,11 @@ class _Protocol:
         """
         w = v.as_duration("warmup_t", self.warmup_t)
         target = self.peak_value if target is None else target
-        warm = _engine.from_phases(
-            [_engine.Phase(w, self.warmup_lr_init, target), _warmup.hold_phase(target)]
+        warm = _engine.stack_phases(
+            [
+                _build.warmup_phase(target, w, "linear", init_value=self.warmup_lr_init),
+                _build.hold_phase(target),
+            ]
         )
         schedule = _join.join([warm, main], [w], rebase=self.warmup_prefix)
         if fix_first:
@@ -129,6 +134,7 @@ def _cycles(
     cycle_limit: ArrayLike,
 ) -> _engine.PhaseSchedule:
     """Cycles of ``shape`` from ``peak * cycle_decay**i`` to ``lr_min``, then ``lr_min``."""
+    v.check_finite("peak_value", peak_value)
     v.check_duration("t_initial", t_initial)
     v.check_range("t_initial", t_initial, low=1)
     v.check_range("lr_min", lr_min, low=0.0)
@@ -139,12 +145,12 @@ def _cycles(
     if limit is not None and limit.ndim == 0 and int(limit) == 0:
         return _combine.constant_schedule(lr_min)
     body = [
-        _engine.Phase(t_initial, peak_value, lr_min, shape, scale_start=1.0),
-        _warmup.hold_phase(lr_min, scale=0.0),  # lr_min once the cycles are over
+        _build.decay_phase(peak_value, t_initial, lr_min, shape),
+        _build.hold_phase(lr_min, scale=0.0),  # lr_min once the cycles are over
     ]
     if limit is not None and limit.ndim == 0 and int(limit) == 1:
-        return _engine.from_phases(body)
-    return _engine.from_phases(
+        return _engine.stack_phases(body)
+    return _engine.stack_phases(
         body,
         cycle_start=0,
         num_cycles=cycle_limit,
@@ -173,7 +179,7 @@ def CosineLRScheduler(
     noise_std: ArrayLike = 1.0,
     noise_seed: ArrayLike = 42,
     k_decay: ArrayLike = 1.0,
-) -> Any:
+) -> Schedule:
     """``timm.scheduler.CosineLRScheduler``: ``lr_min + (peak_i - lr_min) (1 + cos(pi p**k)) / 2``.
 
     ``p = t_curr / t_i`` is the position in cycle ``i`` (see the module docstring
@@ -205,7 +211,7 @@ def CosineLRScheduler(
       [0.2, 0.6, 0.5, 0.1464, 0.0, 0.0]
     """
     protocol = _Protocol.of(locals())
-    shape = _shapes.ResolvedShape(_shapes.COSINE, (1.0, 0.0, 0.0, _k_decay(k_decay)))
+    shape = _build.half_cosine(1.0, k_decay=_k_decay(k_decay))
     main = _cycles(peak_value, t_initial, lr_min, shape, cycle_mul, cycle_decay, cycle_limit)
     return protocol.apply(main)
 
@@ -226,7 +232,7 @@ def TanhLRScheduler(
     noise_pct: ArrayLike = 0.67,
     noise_std: ArrayLike = 1.0,
     noise_seed: ArrayLike = 42,
-) -> Any:
+) -> Schedule:
     """``timm.scheduler.TanhLRScheduler``:
     ``lr_min + (peak_i - lr_min) (1 - tanh(lb (1 - p) + ub p)) / 2``.
 
@@ -257,7 +263,7 @@ def TanhLRScheduler(
     lo, hi = v.concrete_value(lb), v.concrete_value(ub)
     if lo is not None and hi is not None and not bool((lo < hi).all()):
         raise ValueError(f"lb must be < ub, got lb={lo} and ub={hi}.")
-    shape = _shapes.ResolvedShape(_shapes.TANH, (lb, ub, 0.0, 0.0))
+    shape = _build.tanh_shape(lb, ub)
     main = _cycles(peak_value, t_initial, lr_min, shape, cycle_mul, cycle_decay, cycle_limit)
     w = v.as_duration("warmup_t", warmup_t)
     return protocol.apply(main, target=peak_value if warmup_prefix else main(w), fix_first=True)
@@ -279,7 +285,7 @@ def PolyLRScheduler(
     noise_std: ArrayLike = 1.0,
     noise_seed: ArrayLike = 42,
     k_decay: ArrayLike = 1.0,
-) -> Any:
+) -> Schedule:
     """``timm.scheduler.PolyLRScheduler``: ``lr_min + (peak_i - lr_min) (1 - p**k)**power``.
 
     Args:
@@ -302,7 +308,7 @@ def PolyLRScheduler(
     """
     protocol = _Protocol.of(locals())
     v.check_range("power", power, low=0.0, low_open=True)
-    shape = _shapes.ResolvedShape(_shapes.POWER_OUT, (power, 0.0, 0.0, _k_decay(k_decay)))
+    shape = _build.power_out(power, k_decay=_k_decay(k_decay))
     main = _cycles(peak_value, t_initial, lr_min, shape, cycle_mul, cycle_decay, cycle_limit)
     return protocol.apply(main)
 
@@ -318,7 +324,7 @@ def StepLRScheduler(
     noise_pct: ArrayLike = 0.67,
     noise_std: ArrayLike = 1.0,
     noise_seed: ArrayLike = 42,
-) -> Any:
+) -> Schedule:
     """``timm.scheduler.StepLRScheduler``: ``peak * decay_rate**(t // decay_t)``.
 
     Args:
@@ -341,8 +347,8 @@ def StepLRScheduler(
     protocol = _Protocol.of(locals())
     v.check_range("decay_t", decay_t, low=0.0, low_open=True)
     v.check_range("decay_rate", decay_rate, low=0.0)
-    shape = _shapes.ResolvedShape(_shapes.EXP_RATE, (decay_rate, decay_t, 1.0, 0.0))
-    main = _engine.from_phases([_engine.Phase(0, peak_value, 0.0, shape)])
+    shape = _build.exp_rate(decay_rate, decay_t, staircase=1.0)
+    main = _engine.stack_phases([_build.decay_phase(peak_value, 0, 0.0, shape)])
     return protocol.apply(main)
 
 
@@ -357,7 +363,7 @@ def MultiStepLRScheduler(
     noise_pct: ArrayLike = 0.67,
     noise_std: ArrayLike = 1.0,
     noise_seed: ArrayLike = 42,
-) -> Any:
+) -> Schedule:
     """``timm.scheduler.MultiStepLRScheduler``: ``peak * decay_rate**i``, ``i`` the
     number of milestones ``<= t`` (``bisect_right``).
 

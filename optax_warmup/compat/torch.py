@@ -22,14 +22,14 @@ import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike
 
+from optax_warmup.engine import build as _build
 from optax_warmup.engine import phases as _engine
-from optax_warmup.engine import shapes as _shapes
 from optax_warmup.engine import validation as v
 from optax_warmup.schedules import combine as _combine
 from optax_warmup.schedules import composites as _composites
 from optax_warmup.schedules import decays as _decays
 from optax_warmup.schedules import join as _join
-from optax_warmup.schedules import warmup as _warmup
+from optax_warmup.schedules.base import Schedule
 
 
 def _check_iters(name: str, value: ArrayLike) -> None:
@@ -67,7 +67,8 @@ def LinearLR(
     peak = jnp.asarray(peak_value, jnp.float32)
     start = peak * jnp.asarray(start_factor, jnp.float32)
     end = peak * jnp.asarray(end_factor, jnp.float32)
-    return _engine.from_phases([_engine.Phase(total_iters, start, end), _warmup.hold_phase(end)])
+    phases = [_build.decay_phase(start, total_iters, end, "linear"), _build.hold_phase(end)]
+    return _engine.stack_phases(phases)
 
 
 def ConstantLR(
@@ -112,8 +113,8 @@ def ExponentialLR(peak_value: ArrayLike, gamma: ArrayLike) -> _engine.PhaseSched
       [1.0, 0.5, 0.25]
     """
     v.check_range("gamma", gamma, low=0.0)
-    shape = _shapes.ResolvedShape(_shapes.EXP_RATE, (gamma, 1.0, 0.0, 0.0))
-    return _engine.from_phases([_engine.Phase(0, peak_value, 0.0, shape)])
+    shape = _build.exp_rate(gamma, 1.0)
+    return _engine.stack_phases([_build.decay_phase(peak_value, 0, 0.0, shape)])
 
 
 def StepLR(
@@ -136,8 +137,8 @@ def StepLR(
     """
     _check_iters("step_size", step_size)
     v.check_range("gamma", gamma, low=0.0)
-    shape = _shapes.ResolvedShape(_shapes.EXP_RATE, (gamma, step_size, 1.0, 0.0))
-    return _engine.from_phases([_engine.Phase(0, peak_value, 0.0, shape)])
+    shape = _build.exp_rate(gamma, step_size, staircase=1.0)
+    return _engine.stack_phases([_build.decay_phase(peak_value, 0, 0.0, shape)])
 
 
 def MultiStepLR(
@@ -193,9 +194,9 @@ def CosineAnnealingLR(
     """
     _check_iters("T_max", T_max)
     v.check_finite("eta_min", eta_min)
-    wave = _shapes.ResolvedShape(_shapes.COSINE_WAVE, (1.0, 0.0, 0.0, 0.0))
-    length = v.as_duration("T_max", T_max).astype(jnp.float32)
-    return _engine.from_phases([_engine.Phase(0, peak_value, eta_min, wave, length=length)])
+    length = v.duration_array(T_max).astype(jnp.float32)
+    phase = _build.decay_phase(peak_value, 0, eta_min, _build.cosine_wave(1.0), length=length)
+    return _engine.stack_phases([phase])
 
 
 def OneCycleLR(
@@ -289,7 +290,7 @@ def CosineAnnealingWarmRestarts(
 
 def SequentialLR(
     schedulers: Sequence[_combine.ScheduleLike], milestones: Sequence[ArrayLike] | jax.Array
-) -> Any:
+) -> Schedule:
     """``SequentialLR``: scheduler ``i`` from ``milestones[i-1]``, restarted at its count 0.
 
     This is :func:`optax_warmup.join` (each piece counts from its own start).

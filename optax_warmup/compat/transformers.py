@@ -22,10 +22,10 @@ import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike
 
+from optax_warmup.engine import build as _build
 from optax_warmup.engine import phases as _engine
 from optax_warmup.engine import shapes as _shapes
 from optax_warmup.engine import validation as v
-from optax_warmup.schedules import warmup as _warmup
 
 WsdType = Literal["linear", "cosine", "1-sqrt"]
 _WSD_TYPES = ("linear", "cosine", "1-sqrt")
@@ -36,8 +36,13 @@ def _steps(name: str, value: ArrayLike) -> jax.Array:
 
 
 def _warmup_phase(peak_value: ArrayLike, num_warmup_steps: ArrayLike) -> _engine.Phase:
-    """``peak * k / W`` for ``k < W`` (Hugging Face: 0 at the first update)."""
-    return _warmup.warmup_phase(peak_value, num_warmup_steps, "linear", init_value=0.0)
+    """``peak * k / W`` for ``k < W`` (Hugging Face: 0 at the first update).
+
+    Checks ``peak_value`` (the one argument every function here shares);
+    ``num_warmup_steps`` is checked by the caller, under that name.
+    """
+    v.check_finite("peak_value", peak_value)
+    return _build.warmup_phase(peak_value, num_warmup_steps, "linear", init_value=0.0)
 
 
 def _decay_length(num_warmup_steps: ArrayLike, num_training_steps: ArrayLike) -> jax.Array:
@@ -45,10 +50,6 @@ def _decay_length(num_warmup_steps: ArrayLike, num_training_steps: ArrayLike) ->
     n = _steps("num_training_steps", num_training_steps)
     w = _steps("num_warmup_steps", num_warmup_steps)
     return jnp.maximum(n - w, 1)
-
-
-def _wave(a: ArrayLike, restart: bool) -> _shapes.ResolvedShape:
-    return _shapes.ResolvedShape(_shapes.COSINE_WAVE, (a, 1.0 if restart else 0.0, 0.0, 0.0))
 
 
 def get_constant_schedule_with_warmup(
@@ -69,7 +70,8 @@ def get_constant_schedule_with_warmup(
       >>> [float(s(k)) for k in range(6)]
       [0.0, 0.25, 0.5, 0.75, 1.0, 1.0]
     """
-    return _warmup.warmup_schedule(peak_value, num_warmup_steps, init_value=0.0)
+    w = _steps("num_warmup_steps", num_warmup_steps)
+    return _engine.stack_phases([_warmup_phase(peak_value, w), _build.hold_phase(peak_value)])
 
 
 def get_linear_schedule_with_warmup(
@@ -93,8 +95,8 @@ def get_linear_schedule_with_warmup(
     """
     n = _steps("num_training_steps", num_training_steps)
     w = _steps("num_warmup_steps", num_warmup_steps)
-    decay = _engine.Phase(jnp.maximum(n - w, 0), peak_value, 0.0)
-    return _engine.from_phases([_warmup_phase(peak_value, w), decay, _warmup.hold_phase(0.0)])
+    decay = _build.decay_phase(peak_value, jnp.maximum(n - w, 0), 0.0, "linear")
+    return _engine.stack_phases([_warmup_phase(peak_value, w), decay, _build.hold_phase(0.0)])
 
 
 def get_cosine_schedule_with_warmup(
@@ -155,9 +157,10 @@ def get_cosine_with_hard_restarts_schedule_with_warmup(
     """
     v.check_finite("num_cycles", num_cycles)
     length = _decay_length(num_warmup_steps, num_training_steps)
-    wave = _engine.Phase(length, peak_value, 0.0, _wave(num_cycles, restart=True), length=length)
-    return _engine.from_phases(
-        [_warmup_phase(peak_value, num_warmup_steps), wave, _warmup.hold_phase(0.0)]
+    shape = _build.cosine_wave(num_cycles, restart=True)
+    wave = _build.decay_phase(peak_value, length, 0.0, shape, length=length)
+    return _engine.stack_phases(
+        [_warmup_phase(peak_value, num_warmup_steps), wave, _build.hold_phase(0.0)]
     )
 
 
@@ -198,13 +201,8 @@ def get_polynomial_decay_schedule_with_warmup(
         raise ValueError(f"lr_end ({lo}) must be smaller than initial lr ({hi}).")
     n = _steps("num_training_steps", num_training_steps)
     w = _steps("num_warmup_steps", num_warmup_steps)
-    decay = _engine.Phase(
-        jnp.maximum(n - w, 0),
-        peak_value,
-        lr_end,
-        _shapes.resolve(_shapes.polynomial(power), "decay"),
-    )
-    return _engine.from_phases([_warmup_phase(peak_value, w), decay, _warmup.hold_phase(lr_end)])
+    decay = _build.decay_phase(peak_value, jnp.maximum(n - w, 0), lr_end, _build.power_out(power))
+    return _engine.stack_phases([_warmup_phase(peak_value, w), decay, _build.hold_phase(lr_end)])
 
 
 def get_inverse_sqrt_schedule(
@@ -232,9 +230,8 @@ def get_inverse_sqrt_schedule(
     else:
         v.check_range("timescale", timescale, low=0.0, low_open=True)
         tau = jnp.maximum(jnp.asarray(timescale, jnp.float32), 1e-12)
-    shape = _shapes.ResolvedShape(_shapes.INV_SQRT, (tau, 0.0, 0.0, 0.0))
-    decay = _engine.Phase(0, peak_value, 0.0, shape)
-    return _engine.from_phases([_warmup_phase(peak_value, w), decay])
+    decay = _build.decay_phase(peak_value, 0, 0.0, _build.inverse_sqrt(tau))
+    return _engine.stack_phases([_warmup_phase(peak_value, w), decay])
 
 
 def get_cosine_with_min_lr_schedule_with_warmup(
@@ -282,14 +279,9 @@ def get_cosine_with_min_lr_schedule_with_warmup(
     else:
         raise ValueError("One of min_lr or min_lr_rate should be set, got neither.")
     length = _decay_length(num_warmup_steps, num_training_steps)
-    wave = _engine.Phase(
-        0,
-        peak_value,
-        floor,
-        _wave(2 * jnp.asarray(num_cycles, jnp.float32), restart=False),
-        length=length,
-    )
-    return _engine.from_phases([_warmup_phase(peak_value, num_warmup_steps), wave])
+    shape = _build.cosine_wave(2 * jnp.asarray(num_cycles, jnp.float32))
+    wave = _build.decay_phase(peak_value, 0, floor, shape, length=length)
+    return _engine.stack_phases([_warmup_phase(peak_value, num_warmup_steps), wave])
 
 
 def get_wsd_schedule(
@@ -346,6 +338,7 @@ def get_wsd_schedule(
     v.check_choice("decay_type", decay_type, _WSD_TYPES)
     v.check_range("min_lr_ratio", min_lr_ratio, low=0.0, high=1.0)
     v.check_finite("num_cycles", num_cycles)
+    v.check_finite("peak_value", peak_value)
     w = _steps("num_warmup_steps", num_warmup_steps)
     d = _steps("num_decay_steps", num_decay_steps)
     idt = v.index_dtype()
@@ -360,23 +353,23 @@ def get_wsd_schedule(
     # A negative stable phase starts the decay -S steps in (Hugging Face's arithmetic).
     skipped = jnp.maximum(-stable, 0)
     if decay_type == "cosine":
-        decay_shape = _wave(2 * jnp.asarray(num_cycles, jnp.float32), restart=False)
+        decay_shape = _build.cosine_wave(2 * jnp.asarray(num_cycles, jnp.float32))
     else:
         decay_shape = _shapes.resolve(decay_type, "decay")
     phases = [
-        _engine.Phase(w, floor, peak, _shapes.resolve(warmup_type, "warmup")),
-        _warmup.hold_phase(peak, jnp.maximum(stable, 0)),
-        _engine.Phase(
-            jnp.maximum(d - skipped, 0),
+        _build.warmup_phase(peak, w, warmup_type, init_value=floor),
+        _build.hold_phase(peak, jnp.maximum(stable, 0)),
+        _build.decay_phase(
             peak,
+            jnp.maximum(d - skipped, 0),
             floor,
             decay_shape,
             length=jnp.maximum(d, 1),
             offset=skipped,
         ),
-        _warmup.hold_phase(floor),
+        _build.hold_phase(floor),
     ]
-    return _engine.from_phases(phases)
+    return _engine.stack_phases(phases)
 
 
 __all__ = [

@@ -72,7 +72,7 @@ class Phase:
     scale_end: ArrayLike = 0.0
 
 
-_DATA_FIELDS = (
+DATA_FIELDS = (
     "spans",
     "lengths",
     "offsets",
@@ -84,7 +84,7 @@ _DATA_FIELDS = (
     "cycle_mul",
     "cycle_decay",
 )
-_META_FIELDS = ("kinds", "cycle_start", "custom_fns", "dtype", "warped")
+META_FIELDS = ("kinds", "cycle_start", "custom_fns", "dtype", "warped")
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -142,7 +142,7 @@ class PhaseSchedule:
 
 
 jax.tree_util.register_dataclass(
-    PhaseSchedule, data_fields=list(_DATA_FIELDS), meta_fields=list(_META_FIELDS)
+    PhaseSchedule, data_fields=list(DATA_FIELDS), meta_fields=list(META_FIELDS)
 )
 
 
@@ -171,6 +171,50 @@ def from_phases(
     """
     if len(phases) == 0:
         raise ValueError("phases must hold at least one phase, got none.")
+    value_dtypes(dtype)
+    for ph in phases:
+        v.check_duration("span", ph.span)
+        v.check_finite("start value", ph.start)
+        v.check_finite("end value", ph.end)
+    check_cycles(num_cycles, cycle_mul, cycle_decay)
+    return stack_phases(
+        phases,
+        cycle_start=cycle_start,
+        num_cycles=num_cycles,
+        cycle_mul=cycle_mul,
+        cycle_decay=cycle_decay,
+        dtype=dtype,
+    )
+
+
+def check_cycles(
+    num_cycles: ArrayLike | None, cycle_mul: ArrayLike, cycle_decay: ArrayLike
+) -> None:
+    """Validate the cycle settings (the public builders call it once, before stacking).
+
+    Traced values are clamped instead: ``num_cycles`` to at least 1 (rounded),
+    ``cycle_mul`` to at least 1, ``cycle_decay`` to at least 0.
+    """
+    if num_cycles is not None:
+        v.check_range("num_cycles", num_cycles, low=1)
+        v.check_duration("num_cycles", num_cycles)
+    v.check_range("cycle_mul", cycle_mul, low=1.0)
+    v.check_range("cycle_decay", cycle_decay, low=0.0)
+
+
+def stack_phases(
+    phases: Sequence[Phase],
+    *,
+    cycle_start: int | None = None,
+    num_cycles: ArrayLike | None = None,
+    cycle_mul: ArrayLike = 1.0,
+    cycle_decay: ArrayLike = 1.0,
+    dtype: Any = None,
+) -> PhaseSchedule:
+    """:func:`from_phases` for phases already validated (the library's own builders).
+
+    Spans are converted, not checked: traced ones are rounded and clamped at 0.
+    """
     compute, _ = value_dtypes(dtype)
     kinds: list[int] = []
     fns: list[_shapes.ShapeFn] = []
@@ -182,15 +226,12 @@ def from_phases(
                 fns.append(ph.shape.fn)
             kind = _shapes.NUM_BUILTIN + fns.index(ph.shape.fn)
         kinds.append(kind)
-        v.check_duration("span", ph.span)
-        v.check_finite("start value", ph.start)
-        v.check_finite("end value", ph.end)
 
     def stack(values: list[ArrayLike], dt: Any) -> jax.Array:
         return jnp.stack([jnp.asarray(x, dtype=dt) for x in values])
 
-    spans = [v.as_duration("span", ph.span) for ph in phases]  # traced spans: rounded
-    return from_arrays(
+    spans = [v.duration_array(ph.span) for ph in phases]  # traced spans: rounded
+    return assemble_arrays(
         spans=jnp.stack(spans),
         starts=stack([ph.start for ph in phases], compute),
         ends=stack([ph.end for ph in phases], compute),
@@ -248,14 +289,57 @@ def from_arrays(
     Returns:
       The schedule.
     """
+    v.check_duration("spans", spans)
+    v.check_finite("starts", starts)
+    v.check_finite("ends", ends)
+    check_cycles(num_cycles, cycle_mul, cycle_decay)
+    return assemble_arrays(
+        spans,
+        starts,
+        ends,
+        kinds=kinds,
+        params=params,
+        lengths=lengths,
+        offsets=offsets,
+        cycle_scale=cycle_scale,
+        custom_fns=custom_fns,
+        cycle_start=cycle_start,
+        num_cycles=num_cycles,
+        cycle_mul=cycle_mul,
+        cycle_decay=cycle_decay,
+        dtype=dtype,
+    )
+
+
+def assemble_arrays(
+    spans: ArrayLike,
+    starts: ArrayLike,
+    ends: ArrayLike,
+    *,
+    kinds: int | tuple[int, ...] = _shapes.POWER_IN,
+    params: ArrayLike | None = None,
+    lengths: ArrayLike | None = None,
+    offsets: ArrayLike | None = None,
+    cycle_scale: ArrayLike | None = None,
+    custom_fns: tuple[_shapes.ShapeFn, ...] = (),
+    cycle_start: int | None = None,
+    num_cycles: ArrayLike | None = None,
+    cycle_mul: ArrayLike = 1.0,
+    cycle_decay: ArrayLike = 1.0,
+    dtype: Any = None,
+) -> PhaseSchedule:
+    """:func:`from_arrays` for values already validated (the library's own builders).
+
+    Only the structure is checked here (the number of phases, ``cycle_start``,
+    the total span); traced values are clamped as documented in
+    :func:`check_cycles`.
+    """
     compute, out = value_dtypes(dtype)
     idt = v.index_dtype()
-    spans_a = v.as_duration("spans", spans).reshape(-1).astype(idt)
+    spans_a = v.duration_array(spans).reshape(-1).astype(idt)
     n = spans_a.shape[0]
     if n == 0:
         raise ValueError("phases must hold at least one phase, got none.")
-    v.check_finite("starts", starts)
-    v.check_finite("ends", ends)
     starts_a = jnp.broadcast_to(jnp.asarray(starts, compute), (n,))
     ends_a = jnp.broadcast_to(jnp.asarray(ends, compute), (n,))
     kinds_t = (int(kinds),) * n if isinstance(kinds, int) else tuple(int(k) for k in kinds)
@@ -280,10 +364,7 @@ def from_arrays(
     if num_cycles is None:
         n_cycles = jnp.asarray(np.iinfo(idt).max, dtype=idt)
     else:
-        v.check_range("num_cycles", num_cycles, low=1)
-        n_cycles = jnp.maximum(v.as_duration("num_cycles", num_cycles), 1)
-    v.check_range("cycle_mul", cycle_mul, low=1.0)
-    v.check_range("cycle_decay", cycle_decay, low=0.0)
+        n_cycles = jnp.maximum(v.duration_array(num_cycles), 1)
     _check_total(spans_a)
     return PhaseSchedule(
         spans=spans_a,
@@ -326,7 +407,7 @@ def _check_total(spans: jax.Array) -> None:
         )
 
 
-def _as_count(count: ArrayLike) -> jax.Array:
+def as_count(count: ArrayLike) -> jax.Array:
     """A count as a non-negative index-dtype array (floats floored, negatives at 0)."""
     idt = v.index_dtype()
     t = jnp.asarray(count)
@@ -340,6 +421,9 @@ def _as_count(count: ArrayLike) -> jax.Array:
     ):
         t = jnp.minimum(t, np.iinfo(idt).max)  # saturate instead of wrapping to negative
     return jnp.maximum(t.astype(idt), 0)
+
+
+_as_count = as_count
 
 
 def _cycle_position(

@@ -8,7 +8,10 @@ The same name can mean a different curve for a warmup and for a decay, as the
 field uses them: a polynomial warmup is ``p**power`` while a polynomial decay
 is ``1 - (1 - p)**power`` (optax and Hugging Face); a 1-sqrt cooldown falls as
 ``1 - sqrt(p)`` while a 1-sqrt warmup rises as ``1 - sqrt(1 - p)`` (Hugging
-Face ``get_wsd_schedule``).
+Face ``get_wsd_schedule``). Which curve a phase takes depends on its role,
+never on the direction of its values: the warmup of a schedule (or of a spec
+chain) takes the warmup curve, every other phase the decay curve (see
+:mod:`optax_warmup.engine.build`).
 """
 
 from __future__ import annotations
@@ -140,7 +143,7 @@ def custom(fn: ShapeFn) -> Shape:
     return Shape("custom", fn=fn)
 
 
-_BY_NAME: dict[str, Callable[[], Shape]] = {
+SHAPE_CONSTRUCTORS: dict[str, Callable[[], Shape]] = {
     "linear": linear,
     "cosine": cosine,
     "polynomial": polynomial,
@@ -151,7 +154,7 @@ _BY_NAME: dict[str, Callable[[], Shape]] = {
     "tanh": tanh,
 }
 
-SHAPE_NAMES = tuple(_BY_NAME)
+SHAPE_NAMES = tuple(SHAPE_CONSTRUCTORS)
 
 ShapeLike = str | Shape | ShapeFn
 
@@ -173,9 +176,9 @@ def as_shape(shape: ShapeLike, name: str = "shape") -> Shape:
     if isinstance(shape, Shape):
         return shape
     if isinstance(shape, str):
-        if shape not in _BY_NAME:
+        if shape not in SHAPE_CONSTRUCTORS:
             raise ValueError(f"{name} must be one of {SHAPE_NAMES} or a callable, got {shape!r}.")
-        return _BY_NAME[shape]()
+        return SHAPE_CONSTRUCTORS[shape]()
     if callable(shape):
         return custom(shape)
     raise ValueError(f"{name} must be one of {SHAPE_NAMES}, a Shape or a callable, got {shape!r}.")

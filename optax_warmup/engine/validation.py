@@ -120,6 +120,15 @@ def as_duration(name: str, value: ArrayLike) -> jax.Array:
     rounded to the nearest integer (when floating) and clamped at zero.
     """
     check_duration(name, value)
+    return duration_array(value)
+
+
+def duration_array(value: ArrayLike) -> jax.Array:
+    """``value`` as an index-dtype step count, unchecked (for inputs already validated).
+
+    Traced values are rounded to the nearest integer (when floating) and
+    clamped at zero.
+    """
     idt = index_dtype()
     v = concrete_value(value)
     if v is not None:

@@ -32,6 +32,8 @@ import inspect
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import jax
+import jax.numpy as jnp
 import numpy as np
 
 from optax_warmup.engine import phases as _engine
@@ -42,7 +44,10 @@ from optax_warmup.schedules import combine as _combine
 from optax_warmup.schedules import composites as _composites
 from optax_warmup.schedules import decays as _decays
 from optax_warmup.schedules import join as _join
+from optax_warmup.schedules import noise as _noise
+from optax_warmup.schedules import ramps as _ramps
 from optax_warmup.schedules import warmup as _warmup
+from optax_warmup.schedules.base import Schedule, ScheduleNode
 
 # Engine shape ids as written in a config.
 ENGINE_SHAPES: dict[str, int] = {
@@ -62,10 +67,18 @@ ENGINE_SHAPES: dict[str, int] = {
 }
 _SHAPE_NAMES = {k: name for name, k in ENGINE_SHAPES.items()}
 
-_DURATIONS = {"warmup_steps", "total_steps", "decay_steps", "cycle_steps", "at_step"}
+_DURATIONS = {
+    "warmup_steps",
+    "total_steps",
+    "decay_steps",
+    "cycle_steps",
+    "at_step",
+    "start_step",
+    "end_step",
+}
 _SHAPES = {"shape", "warmup_shape", "decay_shape"}
 _SCHEDULES = {"schedule", "new_schedule"}
-_STRINGS = {"anneal", "mode", "dtype"}
+_STRINGS = {"anneal", "mode", "dtype", "rounding", "noise_kind"}
 _BOOLS = {"three_phase", "rebase"}
 
 
@@ -73,13 +86,34 @@ def _multiply(schedules: list[Any]) -> _combine.ProductSchedule:
     return _combine.multiply(*schedules)
 
 
+def _add(schedules: list[Any]) -> _combine.SumSchedule:
+    return _combine.add(*schedules)
+
+
+def _with_noise(
+    schedule: Any,
+    key: jax.Array,
+    pct: float = 0.67,
+    std: float = 1.0,
+    noise_kind: _noise.NoiseKind = "normal",
+    start_step: int = 0,
+    end_step: int | None = None,
+) -> _noise.NoisySchedule:
+    """:func:`optax_warmup.with_noise`, its ``kind`` written ``noise_kind`` (``kind``: the node)."""
+    return _noise.with_noise(
+        schedule, key, pct=pct, std=std, kind=noise_kind, start_step=start_step, end_step=end_step
+    )
+
+
 _REGISTRY: dict[str, Callable[..., Any]] = {
+    "add": _add,
     "add_warmup": _warmup.add_warmup,
     "constant_schedule": _combine.constant_schedule,
     "cosine_decay": _decays.cosine_decay,
     "cosine_restarts": _composites.cosine_restarts,
     "cyclic": _composites.cyclic,
     "decay_schedule": _decays.decay_schedule,
+    "integer_ramp": _ramps.integer_ramp,
     "inverse_sqrt_decay": _decays.inverse_sqrt_decay,
     "join": _join.join,
     "linear_decay": _decays.linear_decay,
@@ -90,11 +124,13 @@ _REGISTRY: dict[str, Callable[..., Any]] = {
     "piecewise_constant": _decays.piecewise_constant,
     "polynomial_decay": _decays.polynomial_decay,
     "rewarmup": _composites.rewarmup,
+    "shift": _combine.shift,
     "tanh_decay": _decays.tanh_decay,
     "warmup_decay_schedule": _composites.warmup_decay_schedule,
     "warmup_factor": _warmup.warmup_factor,
     "warmup_schedule": _warmup.warmup_schedule,
     "warmup_stable_decay": _composites.warmup_stable_decay,
+    "with_noise": _with_noise,
 }
 _ALIASES = {"wsd": "warmup_stable_decay", "constant": "constant_schedule"}
 
@@ -124,7 +160,7 @@ def from_config(
     batch_size: float | None = None,
     tokens_per_step: float | None = None,
     seq_len: float | None = None,
-) -> Any:
+) -> Schedule:
     """Build a schedule from a plain dict (as read from JSON or YAML) or a spec string.
 
     Args:
@@ -198,7 +234,7 @@ def _shape(x: Any, name: str) -> _shapes.ShapeLike:
         _shapes.as_shape(x, name)
         return x
     if isinstance(x, Mapping) and isinstance(x.get("name"), str):
-        ctor = _shapes._BY_NAME.get(x["name"])
+        ctor = _shapes.SHAPE_CONSTRUCTORS.get(x["name"])
         if ctor is None:
             raise ValueError(
                 f"{name}: unknown shape {x['name']!r}; expected one of {_shapes.SHAPE_NAMES}."
@@ -216,6 +252,26 @@ def _shape(x: Any, name: str) -> _shapes.ShapeLike:
         f"{name} must be a shape name such as 'cosine' or a dict such as "
         f"{{'name': 'polynomial', 'power': 2}}, got {x!r}."
     )
+
+
+def _key(x: Any, name: str) -> jax.Array:
+    """A PRNG key: a seed, ``{"data": [...], "impl": ...}`` (typed key) or ``{"data": [...]}``."""
+    if isinstance(x, int) and not isinstance(x, bool):
+        return jax.random.key(x)
+    if isinstance(x, Mapping) and isinstance(x.get("data"), list | tuple):
+        data = jnp.asarray(np.asarray(x["data"], np.uint32))
+        impl = x.get("impl")
+        return data if impl is None else jax.random.wrap_key_data(data, impl=impl)
+    raise ValueError(
+        f"{name} must be a seed (an integer) or {{'data': [...], 'impl': ...}}, got {x!r}."
+    )
+
+
+def _key_config(key: jax.Array, name: str) -> dict[str, Any]:
+    if jax.dtypes.issubdtype(key.dtype, jax.dtypes.prng_key):
+        data = _concrete(jax.random.key_data(key), name)
+        return {"data": [int(x) for x in data.reshape(-1)], "impl": str(jax.random.key_impl(key))}
+    return {"data": [int(x) for x in _concrete(key, name).reshape(-1)]}
 
 
 def _argument(key: str, x: Any, ctx: _units.UnitContext, name: str) -> Any:
@@ -237,6 +293,8 @@ def _argument(key: str, x: Any, ctx: _units.UnitContext, name: str) -> Any:
         if not isinstance(x, str):
             raise ValueError(f"{name} must be a string, got {x!r}.")
         return x
+    if key == "key":
+        return _key(x, name)
     if key in _BOOLS:
         if not isinstance(x, bool):
             raise ValueError(f"{name} must be true or false, got {x!r}.")
@@ -360,48 +418,9 @@ def _build_phases(node: Mapping[str, Any], ctx: _units.UnitContext, path: str) -
         raise ValueError(f"{path}.phases must be a non-empty list of phases, got {phases!r}.")
     cols: dict[str, list[Any]] = {k: [] for k in _PHASE_KEYS}
     for i, ph in enumerate(phases):
-        name = f"{path}.phases[{i}]"
-        if not isinstance(ph, Mapping):
-            raise ValueError(f"{name} must be a dict, got {ph!r}.")
-        unknown = sorted(set(ph) - set(_PHASE_KEYS))
-        if unknown:
-            raise ValueError(f"{name}: unknown key {unknown[0]!r}; phases take {_PHASE_KEYS}.")
-        for k in ("span", "shape", "start", "end"):
-            if k not in ph:
-                raise ValueError(f"{name} needs {k!r}.")
-        span = _duration(ph["span"], ctx, f"{name}.span")
-        shape = ph["shape"]
-        if shape not in ENGINE_SHAPES:
-            raise ValueError(f"{name}.shape must be one of {sorted(ENGINE_SHAPES)}, got {shape!r}.")
-        params = _number(ph.get("params", [1.0]), f"{name}.params")
-        if not isinstance(params, list) or not 0 < len(params) <= _shapes.NUM_PARAMS:
-            raise ValueError(f"{name}.params must be a list of 1 to 4 numbers, got {params!r}.")
-        scale = _number(ph.get("scale", [0.0, 0.0]), f"{name}.scale")
-        if not isinstance(scale, list) or len(scale) != 2:
-            raise ValueError(f"{name}.scale must be [start, end], got {scale!r}.")
-        cols["span"].append(span)
-        cols["shape"].append(ENGINE_SHAPES[shape])
-        cols["start"].append(_number(ph["start"], f"{name}.start"))
-        cols["end"].append(_number(ph["end"], f"{name}.end"))
-        cols["params"].append(params + [0.0] * (_shapes.NUM_PARAMS - len(params)))
-        cols["length"].append(_number(ph.get("length", span), f"{name}.length"))
-        cols["offset"].append(_number(ph.get("offset", 0.0), f"{name}.offset"))
-        cols["scale"].append(scale)
-    cycles = node.get("cycles")
-    cyc: dict[str, Any] = {}
-    if cycles is not None:
-        if not isinstance(cycles, Mapping) or "start" not in cycles:
-            raise ValueError(f"{path}.cycles must be a dict with 'start', got {cycles!r}.")
-        extra = sorted(set(cycles) - {"start", "num_cycles", "mul", "decay"})
-        if extra:
-            raise ValueError(f"{path}.cycles: unknown key {extra[0]!r}.")
-        n = cycles.get("num_cycles")
-        cyc = {
-            "cycle_start": cycles["start"],
-            "num_cycles": None if n is None else _duration(n, ctx, f"{path}.cycles.num_cycles"),
-            "cycle_mul": _number(cycles.get("mul", 1.0), f"{path}.cycles.mul"),
-            "cycle_decay": _number(cycles.get("decay", 1.0), f"{path}.cycles.decay"),
-        }
+        for k, x in _read_phase(ph, ctx, f"{path}.phases[{i}]").items():
+            cols[k].append(x)
+    cyc = _read_cycles(node.get("cycles"), ctx, path)
     dtype = node.get("dtype")
     if dtype is not None and not isinstance(dtype, str):
         raise ValueError(f"{path}.dtype must be a dtype name such as 'float32', got {dtype!r}.")
@@ -422,13 +441,65 @@ def _build_phases(node: Mapping[str, Any], ctx: _units.UnitContext, path: str) -
         raise ValueError(f"{path}: {e}") from None
 
 
-def to_config(schedule: Any) -> dict[str, Any]:
+def _read_phase(ph: Any, ctx: _units.UnitContext, name: str) -> dict[str, Any]:
+    """One phase of a ``phases`` node, as the engine's columns."""
+    if not isinstance(ph, Mapping):
+        raise ValueError(f"{name} must be a dict, got {ph!r}.")
+    unknown = sorted(set(ph) - set(_PHASE_KEYS))
+    if unknown:
+        raise ValueError(f"{name}: unknown key {unknown[0]!r}; phases take {_PHASE_KEYS}.")
+    for k in ("span", "shape", "start", "end"):
+        if k not in ph:
+            raise ValueError(f"{name} needs {k!r}.")
+    span = _duration(ph["span"], ctx, f"{name}.span")
+    shape = ph["shape"]
+    if shape not in ENGINE_SHAPES:
+        raise ValueError(f"{name}.shape must be one of {sorted(ENGINE_SHAPES)}, got {shape!r}.")
+    params = _number(ph.get("params", [1.0]), f"{name}.params")
+    if not isinstance(params, list) or not 0 < len(params) <= _shapes.NUM_PARAMS:
+        raise ValueError(f"{name}.params must be a list of 1 to 4 numbers, got {params!r}.")
+    scale = _number(ph.get("scale", [0.0, 0.0]), f"{name}.scale")
+    if not isinstance(scale, list) or len(scale) != 2:
+        raise ValueError(f"{name}.scale must be [start, end], got {scale!r}.")
+    return {
+        "span": span,
+        "shape": ENGINE_SHAPES[shape],
+        "start": _number(ph["start"], f"{name}.start"),
+        "end": _number(ph["end"], f"{name}.end"),
+        "params": params + [0.0] * (_shapes.NUM_PARAMS - len(params)),
+        "length": _number(ph.get("length", span), f"{name}.length"),
+        "offset": _number(ph.get("offset", 0.0), f"{name}.offset"),
+        "scale": scale,
+    }
+
+
+def _read_cycles(cycles: Any, ctx: _units.UnitContext, path: str) -> dict[str, Any]:
+    """The ``cycles`` entry of a ``phases`` node, as the engine's cycle arguments."""
+    if cycles is None:
+        return {}
+    if not isinstance(cycles, Mapping) or "start" not in cycles:
+        raise ValueError(f"{path}.cycles must be a dict with 'start', got {cycles!r}.")
+    extra = sorted(set(cycles) - {"start", "num_cycles", "mul", "decay"})
+    if extra:
+        raise ValueError(f"{path}.cycles: unknown key {extra[0]!r}.")
+    n = cycles.get("num_cycles")
+    return {
+        "cycle_start": cycles["start"],
+        "num_cycles": None if n is None else _duration(n, ctx, f"{path}.cycles.num_cycles"),
+        "cycle_mul": _number(cycles.get("mul", 1.0), f"{path}.cycles.mul"),
+        "cycle_decay": _number(cycles.get("decay", 1.0), f"{path}.cycles.decay"),
+    }
+
+
+def to_config(schedule: Schedule) -> dict[str, Any]:
     """A plain dict (JSON/YAML-serialisable) that :func:`from_config` turns back into ``schedule``.
 
     A :class:`PhaseSchedule` becomes its phases (``{"kind": "phases", ...}``),
     whichever function built it, so ``from_config(to_config(s))`` equals ``s``
-    at every count; products and generic joins become ``multiply`` and
-    ``join`` nodes.
+    at every count; every other library schedule type becomes its own node:
+    ``multiply``, ``add``, ``join``, ``shift``, ``with_noise`` (its key as
+    ``{"data": [...], "impl": ...}``; the noise's ``kind`` written
+    ``noise_kind``) and ``integer_ramp``.
 
     Args:
       schedule: a library schedule with concrete (not traced, not batched) values.
@@ -437,9 +508,10 @@ def to_config(schedule: Any) -> dict[str, Any]:
       The config dict.
 
     Raises:
-      ValueError: for a Python function (``FunctionSchedule``, a plain
-        callable) or a custom shape function, which cannot be serialised, and
-        for traced or batched schedules.
+      ValueError: for a Python function (a ``FunctionSchedule`` or a plain
+        callable: the one schedule type it cannot write) or a custom shape
+        function, which cannot be serialised, and for traced or batched
+        schedules.
 
     Example:
       >>> import optax_warmup as ow
@@ -454,25 +526,69 @@ def to_config(schedule: Any) -> dict[str, Any]:
 def _to_config(s: Any, path: str) -> dict[str, Any]:
     if isinstance(s, _engine.PhaseSchedule):
         return _phases_config(s, path)
-    if isinstance(s, _combine.ProductSchedule):
-        parts = [_to_config(f, f"{path}.schedules[{i}]") for i, f in enumerate(s.factors)]
-        return {"kind": "multiply", "schedules": parts}
-    if isinstance(s, _combine.JoinedSchedule):
-        b = _concrete(s.boundaries, f"{path}.boundaries")
-        parts = [_to_config(p, f"{path}.schedules[{i}]") for i, p in enumerate(s.pieces)]
-        return {
-            "kind": "join",
-            "schedules": parts,
-            "boundaries": [int(x) for x in b.reshape(-1)],
-            "rebase": bool(s.rebase),
-        }
+    if isinstance(s, ScheduleNode) and s.config_kind:
+        return {"kind": s.config_kind, **_NODE_WRITERS[type(s)](s, path)}
     if isinstance(s, _combine.FunctionSchedule) or callable(s):
         fn = getattr(s, "fn", s)
         raise ValueError(
-            f"{path} is a Python function ({getattr(fn, '__name__', type(fn).__name__)}), which "
-            "cannot be serialised; build it from library schedules instead."
+            f"{path} is a Python function ({getattr(fn, '__name__', type(fn).__name__)}), "
+            "which cannot be serialised (a FunctionSchedule, the one schedule type "
+            "to_config cannot write); build it from library schedules instead."
         )
     raise ValueError(f"{path} is not a schedule: {type(s).__name__}.")
+
+
+def _parts(parts: tuple[Any, ...], path: str) -> list[dict[str, Any]]:
+    return [_to_config(p, f"{path}.schedules[{i}]") for i, p in enumerate(parts)]
+
+
+def _int(x: Any, name: str) -> int:
+    return int(_concrete(x, name))
+
+
+def _joined_config(s: _combine.JoinedSchedule, path: str) -> dict[str, Any]:
+    b = _concrete(s.boundaries, f"{path}.boundaries")
+    return {
+        "schedules": _parts(s.pieces, path),
+        "boundaries": [int(x) for x in b.reshape(-1)],
+        "rebase": bool(s.rebase),
+    }
+
+
+def _noisy_config(s: _noise.NoisySchedule, path: str) -> dict[str, Any]:
+    return {
+        "schedule": _to_config(s.schedule, f"{path}.schedule"),
+        "key": _key_config(s.key, f"{path}.key"),
+        "pct": shortest_float(_concrete(s.pct, f"{path}.pct"), np.float32),
+        "std": shortest_float(_concrete(s.std, f"{path}.std"), np.float32),
+        "noise_kind": s.kind,
+        "start_step": _int(s.start_step, f"{path}.start_step"),
+        "end_step": None if s.end_step is None else _int(s.end_step, f"{path}.end_step"),
+    }
+
+
+def _ramp_config(s: _ramps.IntegerRamp, path: str) -> dict[str, Any]:
+    return {
+        "schedule": _to_config(s.schedule, f"{path}.schedule"),
+        "multiple": _int(s.multiple, f"{path}.multiple"),
+        "minimum": _int(s.minimum, f"{path}.minimum"),
+        "maximum": _int(s.maximum, f"{path}.maximum"),
+        "rounding": s.rounding,
+    }
+
+
+# One writer per config node; from_config reads each back through _REGISTRY.
+_NODE_WRITERS: dict[type, Callable[[Any, str], dict[str, Any]]] = {
+    _combine.ProductSchedule: lambda s, path: {"schedules": _parts(s.factors, path)},
+    _combine.SumSchedule: lambda s, path: {"schedules": _parts(s.terms, path)},
+    _combine.JoinedSchedule: _joined_config,
+    _combine.ShiftedSchedule: lambda s, path: {
+        "schedule": _to_config(s.schedule, f"{path}.schedule"),
+        "steps": _int(s.steps, f"{path}.steps"),
+    },
+    _noise.NoisySchedule: _noisy_config,
+    _ramps.IntegerRamp: _ramp_config,
+}
 
 
 def _concrete(x: Any, name: str) -> np.ndarray:
@@ -496,7 +612,7 @@ def _phases_config(s: _engine.PhaseSchedule, path: str) -> dict[str, Any]:
         raise ValueError(
             f"{path} uses a custom shape function, which cannot be serialised; use a named shape."
         )
-    arrays = {f: _concrete(getattr(s, f), f"{path}.{f}") for f in _engine._DATA_FIELDS}
+    arrays = {f: _concrete(getattr(s, f), f"{path}.{f}") for f in _engine.DATA_FIELDS}
     n = s.num_phases
     expected = {"params": (n, _shapes.NUM_PARAMS), "cycle_scale": (n, 2), "num_cycles": ()}
     for f, a in arrays.items():

@@ -25,8 +25,11 @@ Segments (the first positional argument is the duration):
 
 - ``linear``, ``cosine(exponent=)``, ``poly(power=)``, ``exp(rate=`` or
   ``tau=)``, ``1-sqrt``, ``tanh(lower=, upper=)``: move from the current
-  value to ``to=`` in that shape (a warmup shape when rising, a decay shape
-  when falling, as in :mod:`optax_warmup.shapes`);
+  value to ``to=`` in that shape: the warmup curve for the warmup (the first
+  segment of a chain of several), the decay curve for every other segment,
+  whichever way it goes, as in the Python API (``poly(10) @ peak=1 end=2``
+  is ``decay_schedule(1.0, 10, shape="polynomial", end_value=2.0)``; see
+  :mod:`optax_warmup.shapes`);
 - ``constant(D, from=V)``: hold the start value for ``D`` steps, then jump;
 - ``hold(D, V)`` (or ``hold(D, to=V)``): stay at ``V`` (default: the current
   value) for ``D`` steps;
@@ -91,6 +94,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from optax_warmup.engine import build as _build
 from optax_warmup.engine import phases as _engine
 from optax_warmup.engine import shapes as _shapes
 from optax_warmup.engine import validation as _validation
@@ -541,14 +545,10 @@ class _Compiler:
             else:
                 target = self.end
             with self.at(el.col):
-                phases.append(self.phase(name, kw, spans[i], cur, target, no_waste))
+                phases.append(self.phase(name, kw, spans[i], cur, target, warm, no_waste))
             cur = target
         if not in_cycle and _SEGMENTS[elements[-1].name] != "rsqrt":
-            constant = _shapes.ResolvedShape(_shapes.CONSTANT)
-            r = cur.relative
-            phases.append(
-                _engine.Phase(0, cur.value, cur.value, constant, scale_start=r, scale_end=r)
-            )
+            phases.append(_build.hold_phase(cur.value, scale=cur.relative))
         return phases
 
     def phase(
@@ -558,29 +558,32 @@ class _Compiler:
         span: int,
         start: _Level,
         target: _Level,
+        warm: bool,
         no_waste: bool,
     ) -> _engine.Phase:
-        scales = {"scale_start": start.relative, "scale_end": target.relative}
+        scales = {"start_scale": start.relative, "end_scale": target.relative}
         if name == "rsqrt":
             tau = kw.get("tau")
             shift = kw.get("shift")
             tau_v = self.number(tau, "tau") if tau is not None else self.default_tau()
             shift_v = 0.0 if shift is None else self.number(shift, "shift")
-            shape = _shapes.ResolvedShape(_shapes.INV_SQRT, (tau_v, 0.0, 0.0, 0.0))
-            return _engine.Phase(0, start.value, target.value, shape, offset=shift_v, **scales)
+            shape = _build.inverse_sqrt(tau_v)
+            return _build.decay_phase(start.value, 0, target.value, shape, offset=shift_v, **scales)
         if name == "hold":
-            constant = _shapes.ResolvedShape(_shapes.CONSTANT)
-            return _engine.Phase(span, target.value, target.value, constant, **scales)
+            return _build.decay_phase(
+                target.value, span, target.value, _build.constant_shape(), **scales
+            )
         if name == "constant" and no_waste:
             raise ValueError(
                 "a constant warmup holds its start value, then jumps; give from= "
                 "(e.g. constant(500, from=0.1x))"
             )
         shape = self.shape(name, kw)
-        role = "warmup" if target.value > start.value else "decay"
-        resolved = _shapes.resolve(shape, role)
-        offset = 1.0 if no_waste else 0.0
-        return _engine.Phase(span, start.value, target.value, resolved, offset=offset, **scales)
+        if warm:  # the warmup: the warmup curve (engine/build.py states the rule)
+            return _build.warmup_phase(
+                target.value, span, shape, None if no_waste else start.value, **scales
+            )
+        return _build.decay_phase(start.value, span, target.value, shape, **scales)
 
     def shape(self, name: str, kw: dict[str, _Arg]) -> _shapes.Shape:
         def num(key: str) -> float | None:
@@ -715,7 +718,7 @@ def _on_ramp(c: _Compiler, phases: list[_engine.Phase], total: int | None) -> Co
         raise c.error("cycle() cannot run on a batch ramp's data clock", 1)
     with c.at(1):
         with jax.enable_x64(True):  # data counts pass the int32 range; only the table is kept
-            table = _clock._phase_table(_engine.from_phases(phases))
+            table = _clock.phase_table(_engine.from_phases(phases))
         stages = _ramps.ramp_schedule_stages(c.ramp)
         schedule = _clock.phases_on_ramp(table, stages, c.clock)
     steps = None if total is None else stages.first_step(total, c.clock)

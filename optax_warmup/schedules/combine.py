@@ -10,31 +10,37 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Sequence
-from typing import Any, cast
+from typing import Any, ClassVar, cast
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 from jax.typing import ArrayLike
 
+from optax_warmup.engine import build as _build
 from optax_warmup.engine import phases as _engine
-from optax_warmup.engine import shapes as _shapes
 from optax_warmup.engine import validation as v
+from optax_warmup.schedules.base import Schedule, ScheduleNode, promoted_dtype, register_node
 
 ScheduleLike = Callable[[ArrayLike], ArrayLike] | ArrayLike
 
 
-@dataclasses.dataclass(frozen=True)
-class FunctionSchedule:
-    """Wraps a user's ``count -> value`` function so it can sit inside a schedule pytree."""
+@dataclasses.dataclass(frozen=True, eq=False)
+class FunctionSchedule(ScheduleNode):
+    """Wraps a user's ``count -> value`` function so it can sit inside a schedule pytree.
+
+    The function is static (part of the pytree structure). It is the one
+    schedule type :func:`optax_warmup.to_config` cannot write.
+    """
 
     fn: Callable[[ArrayLike], ArrayLike]
+    config_kind: ClassVar[str] = ""
 
-    def __call__(self, count: ArrayLike) -> jax.Array:
+    def evaluate(self, count: ArrayLike) -> jax.Array:
         return jnp.asarray(self.fn(count))
 
 
-jax.tree_util.register_dataclass(FunctionSchedule, data_fields=[], meta_fields=["fn"])
+register_node(FunctionSchedule, data_fields=[], meta_fields=["fn"])
 
 
 def constant_schedule(value: ArrayLike, *, dtype: Any = None) -> _engine.PhaseSchedule:
@@ -53,16 +59,15 @@ def constant_schedule(value: ArrayLike, *, dtype: Any = None) -> _engine.PhaseSc
       0.5
     """
     v.check_finite("value", value)
-    constant = _shapes.ResolvedShape(_shapes.CONSTANT)
-    return _engine.from_phases([_engine.Phase(0, value, value, constant)], dtype=dtype)
+    return _engine.stack_phases([_build.hold_phase(value, scale=0.0)], dtype=dtype)
 
 
-def as_schedule(schedule: ScheduleLike, name: str = "schedule") -> Callable[[ArrayLike], jax.Array]:
+def as_schedule(schedule: ScheduleLike, name: str = "schedule") -> Schedule:
     """A library schedule for ``schedule``: numbers become constants, functions are wrapped."""
-    if isinstance(schedule, _engine.PhaseSchedule | ProductSchedule | SumSchedule | JoinedSchedule):
+    if isinstance(schedule, _engine.PhaseSchedule | ScheduleNode):
         return schedule
     if dataclasses.is_dataclass(schedule) and callable(schedule):
-        return schedule  # another library schedule node (a registered pytree)
+        return schedule  # a schedule pytree defined elsewhere (subclass ScheduleNode instead)
     if callable(schedule):
         return FunctionSchedule(schedule)
     try:
@@ -71,20 +76,28 @@ def as_schedule(schedule: ScheduleLike, name: str = "schedule") -> Callable[[Arr
         raise ValueError(f"{name} must be a schedule or a number, got {schedule!r}.") from e
 
 
+def _fold(parts: tuple[Any, ...], count: ArrayLike, op: Callable[..., jax.Array]) -> jax.Array:
+    """``op`` over the parts' values at ``count``, in the dtype their values promote to."""
+    values = [jnp.asarray(p(count)) for p in parts]
+    dt = promoted_dtype(*values)
+    out = values[0].astype(dt)
+    for x in values[1:]:
+        out = op(out, x.astype(dt))
+    return out
+
+
 @dataclasses.dataclass(frozen=True, eq=False)
-class ProductSchedule:
+class ProductSchedule(ScheduleNode):
     """The product of schedules, e.g. a warmup factor times a main schedule."""
 
     factors: tuple[Any, ...]
+    config_kind: ClassVar[str] = "multiply"
 
-    def __call__(self, count: ArrayLike) -> jax.Array:
-        out = jnp.asarray(self.factors[0](count), dtype=jnp.float32)
-        for f in self.factors[1:]:
-            out = out * jnp.asarray(f(count), dtype=jnp.float32)
-        return out
+    def evaluate(self, count: ArrayLike) -> jax.Array:
+        return _fold(self.factors, count, jnp.multiply)
 
 
-jax.tree_util.register_dataclass(ProductSchedule, data_fields=["factors"], meta_fields=[])
+register_node(ProductSchedule, data_fields=["factors"], meta_fields=[])
 
 
 def multiply(*schedules: ScheduleLike) -> ProductSchedule:
@@ -102,19 +115,17 @@ def multiply(*schedules: ScheduleLike) -> ProductSchedule:
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
-class SumSchedule:
+class SumSchedule(ScheduleNode):
     """The sum of schedules, e.g. a fixed floor plus a decaying cyclic part."""
 
     terms: tuple[Any, ...]
+    config_kind: ClassVar[str] = "add"
 
-    def __call__(self, count: ArrayLike) -> jax.Array:
-        out = jnp.asarray(self.terms[0](count), dtype=jnp.float32)
-        for f in self.terms[1:]:
-            out = out + jnp.asarray(f(count), dtype=jnp.float32)
-        return out
+    def evaluate(self, count: ArrayLike) -> jax.Array:
+        return _fold(self.terms, count, jnp.add)
 
 
-jax.tree_util.register_dataclass(SumSchedule, data_fields=["terms"], meta_fields=[])
+register_node(SumSchedule, data_fields=["terms"], meta_fields=[])
 
 
 def add(*schedules: ScheduleLike) -> SumSchedule:
@@ -132,27 +143,74 @@ def add(*schedules: ScheduleLike) -> SumSchedule:
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
-class JoinedSchedule:
+class JoinedSchedule(ScheduleNode):
     """Pieces of arbitrary schedules switched at boundaries (one evaluation per piece)."""
 
     pieces: tuple[Any, ...]
     boundaries: jax.Array
     rebase: bool
+    config_kind: ClassVar[str] = "join"
 
-    def __call__(self, count: ArrayLike) -> jax.Array:
-        t = _engine._as_count(count)
+    def evaluate(self, count: ArrayLike) -> jax.Array:
+        t = _engine.as_count(count)
         b = self.boundaries.astype(t.dtype)
         idx = jnp.searchsorted(b, t, side="right")
-        out = jnp.zeros(t.shape, jnp.float32)
-        for i, piece in enumerate(self.pieces):
-            local = t - b[i - 1] if (self.rebase and i > 0) else t
-            out = jnp.where(idx == i, jnp.asarray(piece(local), jnp.float32), out)
+        values = [
+            jnp.asarray(piece(t - b[i - 1] if (self.rebase and i > 0) else t))
+            for i, piece in enumerate(self.pieces)
+        ]
+        dt = promoted_dtype(*values)
+        out = jnp.zeros(t.shape, dt)
+        for i, x in enumerate(values):
+            out = jnp.where(idx == i, x.astype(dt), out)
         return out
 
 
-jax.tree_util.register_dataclass(
-    JoinedSchedule, data_fields=["pieces", "boundaries"], meta_fields=["rebase"]
-)
+register_node(JoinedSchedule, data_fields=["pieces", "boundaries"], meta_fields=["rebase"])
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class ShiftedSchedule(ScheduleNode):
+    """``schedule(count + steps)``: a schedule moved ``steps`` counts earlier (later if < 0)."""
+
+    schedule: Any
+    steps: jax.Array
+    config_kind: ClassVar[str] = "shift"
+
+    def evaluate(self, count: ArrayLike) -> jax.Array:
+        t = jnp.asarray(count)
+        if not jnp.issubdtype(t.dtype, jnp.floating):
+            t = _engine.as_count(t)
+        return jnp.asarray(self.schedule(t + self.steps.astype(t.dtype)))
+
+
+register_node(ShiftedSchedule, data_fields=["schedule", "steps"], meta_fields=[])
+
+
+def shift(schedule: ScheduleLike, steps: ArrayLike) -> ShiftedSchedule:
+    """``value(c) = schedule(c + steps)``: the schedule ``steps`` counts ahead.
+
+    A negative ``steps`` delays it (counts below 0 then give the schedule's
+    value at 0). ``steps`` is a whole number, traced allowed.
+
+    Args:
+      schedule: a schedule, a function of the count or a number.
+      steps: the shift in counts (an integer; may be negative).
+
+    Returns:
+      A :class:`ShiftedSchedule`.
+
+    Example:
+      >>> import optax_warmup as ow
+      >>> s = ow.shift(ow.linear_decay(1.0, 4), 1)
+      >>> [float(s(c)) for c in range(4)]
+      [0.75, 0.5, 0.25, 0.0]
+    """
+    c = v.concrete_value(steps)
+    if c is not None and (c.dtype.kind not in "biu" and not np.all(c == np.floor(c))):
+        raise ValueError(f"steps must be a whole number, got {c.tolist()!r}.")
+    v.check_finite("steps", steps)
+    return ShiftedSchedule(as_schedule(schedule), jnp.asarray(steps).astype(v.index_dtype()))
 
 
 def sorted_boundaries(boundaries: Sequence[ArrayLike] | jax.Array, num_pieces: int) -> jax.Array:

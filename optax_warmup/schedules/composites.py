@@ -9,6 +9,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.typing import ArrayLike
 
+from optax_warmup.engine import build as _build
 from optax_warmup.engine import phases as _engine
 from optax_warmup.engine import shapes as _shapes
 from optax_warmup.engine import validation as v
@@ -17,6 +18,7 @@ from optax_warmup.schedules import decays as _decays
 from optax_warmup.schedules import durations as _durations
 from optax_warmup.schedules import join as _join
 from optax_warmup.schedules import warmup as _warmup
+from optax_warmup.schedules.base import Schedule
 
 
 def warmup_decay_schedule(
@@ -56,36 +58,41 @@ def warmup_decay_schedule(
       >>> [float(s(c)) for c in range(7)]
       [0.5, 1.0, 1.0, 0.75, 0.5, 0.25, 0.0]
     """
-    v.check_duration("warmup_steps", warmup_steps)
+    warm = _warmup.check_warmup(
+        peak_value, warmup_steps, warmup_shape, init_value, shape_name="warmup_shape"
+    )
     v.check_duration("total_steps", total_steps)
-    _check_order(("warmup_steps", warmup_steps), ("total_steps", total_steps))
-    warmup_shape, decay_shape = _named_shapes(warmup_shape, decay_shape)
-    decay_steps = jnp.maximum(
-        _as_steps("total_steps", total_steps) - _as_steps("warmup_steps", warmup_steps), 0
-    )
+    check_order(("warmup_steps", warmup_steps), ("total_steps", total_steps))
+    decay = _shapes.resolve(decay_shape, "decay", "decay_shape")
     end, end_scales = _decays.final_value(peak_value, end_value, end_ratio)
-    phases = [
-        _warmup.warmup_phase(peak_value, warmup_steps, warmup_shape, init_value),
-        _decays.decay_phase(peak_value, decay_steps, end, decay_shape, end_scales=end_scales),
-        _warmup.hold_phase(end, scale=end_scales),
-    ]
-    return _engine.from_phases(phases, dtype=dtype)
-
-
-def _named_shapes(
-    warmup_shape: _shapes.ShapeLike, decay_shape: _shapes.ShapeLike
-) -> tuple[_shapes.Shape, _shapes.Shape]:
-    """Check shape arguments under their own names (``warmup_shape``, ``decay_shape``)."""
-    return _shapes.as_shape(warmup_shape, "warmup_shape"), _shapes.as_shape(
-        decay_shape, "decay_shape"
+    decay_steps = jnp.maximum(v.duration_array(total_steps) - v.duration_array(warmup_steps), 0)
+    return _engine.stack_phases(
+        warmup_decay_phases(
+            peak_value, warmup_steps, decay_steps, warm, decay, init_value, end, end_scales
+        ),
+        dtype=dtype,
     )
 
 
-def _as_steps(name: str, x: ArrayLike) -> Any:
-    return v.as_duration(name, x)
+def warmup_decay_phases(
+    peak_value: ArrayLike,
+    warmup_steps: ArrayLike,
+    decay_steps: ArrayLike,
+    warmup_shape: _shapes.ResolvedShape,
+    decay_shape: _shapes.ResolvedShape,
+    init_value: ArrayLike | None,
+    end_value: ArrayLike,
+    end_scale: ArrayLike = 0.0,
+) -> list[_engine.Phase]:
+    """Warmup, decay over ``decay_steps`` (after the warmup), then hold: inputs trusted."""
+    return [
+        _build.warmup_phase(peak_value, warmup_steps, warmup_shape, init_value),
+        _build.decay_phase(peak_value, decay_steps, end_value, decay_shape, end_scale=end_scale),
+        _build.hold_phase(end_value, scale=end_scale),
+    ]
 
 
-def _check_order(*named: tuple[str, ArrayLike]) -> None:
+def check_order(*named: tuple[str, ArrayLike]) -> None:
     """Concrete durations must not decrease in the given order."""
     values = [(n, v.concrete_value(x)) for n, x in named]
     for (n0, a), (n1, b) in itertools.pairwise(values):
@@ -141,16 +148,19 @@ def warmup_stable_decay(
     """
     if (decay_steps is None) == (decay_fraction is None):
         raise ValueError("Pass exactly one of decay_steps or decay_fraction.")
-    warmup_shape, decay_shape = _named_shapes(warmup_shape, decay_shape)
     v.check_duration("total_steps", total_steps)
-    v.check_duration("warmup_steps", warmup_steps)
+    warm_shape = _warmup.check_warmup(
+        peak_value, warmup_steps, warmup_shape, init_value, shape_name="warmup_shape"
+    )
+    decay_resolved = _shapes.resolve(decay_shape, "decay", "decay_shape")
     if decay_steps is None:
         assert decay_fraction is not None
         decay_steps = _durations.steps_from_fraction(decay_fraction, total_steps)
-    v.check_duration("decay_steps", decay_steps)
-    total = _as_steps("total_steps", total_steps)
-    warm = _as_steps("warmup_steps", warmup_steps)
-    decay = _as_steps("decay_steps", decay_steps)
+    else:
+        v.check_duration("decay_steps", decay_steps)
+    total = v.duration_array(total_steps)
+    warm = v.duration_array(warmup_steps)
+    decay = v.duration_array(decay_steps)
     known = [v.concrete_value(x) for x in (total, warm, decay)]
     if all(k is not None for k in known):
         c_total, c_warm, c_decay = (int(k) for k in known)  # type: ignore[arg-type]
@@ -163,12 +173,12 @@ def warmup_stable_decay(
     decay = jnp.minimum(decay, jnp.maximum(total - warm, 0))
     end, end_scales = _decays.final_value(peak_value, end_value, end_ratio)
     phases = [
-        _warmup.warmup_phase(peak_value, warm, warmup_shape, init_value),
-        _warmup.hold_phase(peak_value, stable),
-        _decays.decay_phase(peak_value, decay, end, decay_shape, end_scales=end_scales),
-        _warmup.hold_phase(end, scale=end_scales),
+        _build.warmup_phase(peak_value, warm, warm_shape, init_value),
+        _build.hold_phase(peak_value, stable),
+        _build.decay_phase(peak_value, decay, end, decay_resolved, end_scale=end_scales),
+        _build.hold_phase(end, scale=end_scales),
     ]
-    return _engine.from_phases(phases, dtype=dtype)
+    return _engine.stack_phases(phases, dtype=dtype)
 
 
 def noam_schedule(
@@ -197,17 +207,17 @@ def noam_schedule(
     v.check_range("model_dim", model_dim, low=0.0, low_open=True)
     v.check_duration("warmup_steps", warmup_steps)
     v.check_range("warmup_steps", warmup_steps, low=1)
-    w = jnp.maximum(_as_steps("warmup_steps", warmup_steps), 1)
+    v.check_finite("scale", scale)
+    w = jnp.maximum(v.duration_array(warmup_steps), 1)
     wf = w.astype(jnp.float32)
     # A traced model_dim <= 0 is clamped to the smallest normal float (no inf).
     dim = jnp.maximum(jnp.asarray(model_dim, jnp.float32), jnp.finfo(jnp.float32).tiny)
     peak = jnp.asarray(scale, jnp.float32) * dim**-0.5 * wf**-0.5
-    inv_sqrt = _shapes.ResolvedShape(_shapes.INV_SQRT, (wf, 0.0, 0.0, 0.0))
     phases = [
-        _warmup.warmup_phase(peak, w, "linear"),
-        _engine.Phase(0, peak, 0.0, inv_sqrt, offset=1, scale_start=1.0),
+        _build.warmup_phase(peak, w, "linear"),
+        _build.decay_phase(peak, 0, 0.0, _build.inverse_sqrt(wf), offset=1),
     ]
-    return _engine.from_phases(phases)
+    return _engine.stack_phases(phases)
 
 
 def one_cycle(
@@ -249,12 +259,13 @@ def one_cycle(
       [0.1, 0.5, 0.9091, 0.0]
     """
     v.check_choice("anneal", anneal, ("cos", "linear"))
+    v.check_finite("peak_value", peak_value)
     v.check_duration("total_steps", total_steps)
     v.check_range("pct_start", pct_start, low=0.0, high=1.0, low_open=True, high_open=True)
     v.check_range("div_factor", div_factor, low=0.0, low_open=True)
     v.check_range("final_div_factor", final_div_factor, low=0.0, low_open=True)
     shape = _shapes.resolve("cosine" if anneal == "cos" else "linear", "decay")
-    total = _as_steps("total_steps", total_steps)
+    total = v.duration_array(total_steps)
     tf = total.astype(jnp.float32)
     peak = jnp.asarray(peak_value, jnp.float32)
     # Traced factors below 1e-6 are clamped to 1e-6 (no inf, no NaN).
@@ -300,20 +311,13 @@ def _float_boundary_phases(
             offset = prev_first.astype(jnp.float32) - prev_mark
         span = first_next - prev_first
         phases.append(
-            _engine.Phase(
-                span,
-                values[j],
-                values[j + 1],
-                shape,
-                length=length,
-                offset=offset,
-                scale_start=1.0,
-                scale_end=1.0,
+            _build.decay_phase(
+                values[j], span, values[j + 1], shape, length=length, offset=offset, end_scale=1.0
             )
         )
         prev_mark, prev_first = mark, first_next
-    phases.append(_warmup.hold_phase(values[-1]))
-    return _engine.from_phases(phases)
+    phases.append(_build.hold_phase(values[-1]))
+    return _engine.stack_phases(phases)
 
 
 def cyclic(
@@ -347,7 +351,8 @@ def cyclic(
     """
     if not isinstance(schedule, _engine.PhaseSchedule) or schedule.is_cyclic:
         raise ValueError("cyclic() needs a non-cyclic library schedule to repeat.")
-    return _engine.from_arrays(
+    _engine.check_cycles(num_cycles, cycle_mul, cycle_decay)
+    return _engine.assemble_arrays(
         schedule.spans,
         schedule.starts,
         schedule.ends,
@@ -410,21 +415,22 @@ def cosine_restarts(
       >>> [round(float(s(c)), 4) for c in range(6)]
       [1.0, 0.8536, 0.5, 0.1464, 0.5, 0.4268]
     """
-    # Validate under the caller's names (the body sees cycle_steps as its total_steps).
+    warm = _warmup.check_warmup(
+        peak_value, warmup_steps, warmup_shape, init_value, shape_name="warmup_shape"
+    )
+    _engine.check_cycles(num_cycles, cycle_mul, cycle_decay)
     v.check_duration("cycle_steps", cycle_steps)
     v.check_range("cycle_steps", cycle_steps, low=1)
-    v.check_duration("warmup_steps", warmup_steps)
-    _check_order(("warmup_steps", warmup_steps), ("cycle_steps", cycle_steps))
-    body = warmup_decay_schedule(
-        peak_value,
-        warmup_steps,
-        cycle_steps,
-        warmup_shape=warmup_shape,
-        init_value=init_value,
-        end_value=end_value,
-        end_ratio=end_ratio,
+    check_order(("warmup_steps", warmup_steps), ("cycle_steps", cycle_steps))
+    end, end_scales = _decays.final_value(peak_value, end_value, end_ratio)
+    decay_steps = jnp.maximum(v.duration_array(cycle_steps) - v.duration_array(warmup_steps), 0)
+    cosine = _shapes.resolve("cosine", "decay")
+    body = warmup_decay_phases(
+        peak_value, warmup_steps, decay_steps, warm, cosine, init_value, end, end_scales
     )
-    return cyclic(body, num_cycles=num_cycles, cycle_mul=cycle_mul, cycle_decay=cycle_decay)
+    return _engine.stack_phases(
+        body, cycle_start=0, num_cycles=num_cycles, cycle_mul=cycle_mul, cycle_decay=cycle_decay
+    )
 
 
 def rewarmup(
@@ -434,7 +440,7 @@ def rewarmup(
     warmup_steps: ArrayLike,
     *,
     shape: _shapes.ShapeLike = "linear",
-) -> Any:
+) -> Schedule:
     """Continue training with a new warmup: run ``schedule`` until ``at_step``,
     then warm up from ``schedule(at_step)`` to ``new_schedule(0)`` over
     ``warmup_steps``, then follow ``new_schedule``.

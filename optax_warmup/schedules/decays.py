@@ -10,10 +10,10 @@ import jax.numpy as jnp
 import numpy as np
 from jax.typing import ArrayLike
 
+from optax_warmup.engine import build as _build
 from optax_warmup.engine import phases as _engine
 from optax_warmup.engine import shapes as _shapes
 from optax_warmup.engine import validation as v
-from optax_warmup.schedules import warmup as _warmup
 
 
 def final_value(
@@ -35,21 +35,18 @@ def final_value(
     return 0.0, 0.0
 
 
-def decay_phase(
+def check_decay(
     init_value: ArrayLike,
     decay_steps: ArrayLike,
-    end_value: ArrayLike,
-    shape: _shapes.ShapeLike = "cosine",
+    shape: _shapes.ShapeLike,
     *,
-    end_scales: float = 0.0,
-) -> _engine.Phase:
-    """A phase from ``init_value`` (at its first step) to ``end_value`` over ``decay_steps``."""
-    v.check_duration("decay_steps", decay_steps)
-    v.check_finite("init_value", init_value)
-    resolved = _shapes.resolve(shape, "decay")
-    return _engine.Phase(
-        decay_steps, init_value, end_value, resolved, scale_start=1.0, scale_end=end_scales
-    )
+    init_name: str = "init_value",
+    steps_name: str = "decay_steps",
+) -> _shapes.ResolvedShape:
+    """Validate a decay's arguments (once, at the public boundary) and resolve its shape."""
+    v.check_duration(steps_name, decay_steps)
+    v.check_finite(init_name, init_value)
+    return _shapes.resolve(shape, "decay")
 
 
 def decay_schedule(
@@ -86,9 +83,10 @@ def decay_schedule(
       >>> [round(float(s(c)), 3) for c in range(6)]
       [1.0, 0.8, 0.6, 0.4, 0.2, 0.2]
     """
+    resolved = check_decay(init_value, decay_steps, shape)
     end, end_scales = final_value(init_value, end_value, end_ratio)
-    phase = decay_phase(init_value, decay_steps, end, shape, end_scales=end_scales)
-    return _engine.from_phases([phase, _warmup.hold_phase(end, scale=end_scales)], dtype=dtype)
+    phase = _build.decay_phase(init_value, decay_steps, end, resolved, end_scale=end_scales)
+    return _engine.stack_phases([phase, _build.hold_phase(end, scale=end_scales)], dtype=dtype)
 
 
 def linear_decay(
@@ -241,9 +239,8 @@ def inverse_sqrt_decay(
     v.check_range("shift", shift, low=0.0)
     v.check_finite("init_value", init_value)
     v.check_finite("end_value", end_value)
-    shape = _shapes.ResolvedShape(_shapes.INV_SQRT, (timescale, 0.0, 0.0, 0.0))
-    phase = _engine.Phase(0, init_value, end_value, shape, offset=shift, scale_start=1.0)
-    return _engine.from_phases([phase])
+    shape = _build.inverse_sqrt(timescale)
+    return _engine.stack_phases([_build.decay_phase(init_value, 0, end_value, shape, offset=shift)])
 
 
 def piecewise_constant(
@@ -278,6 +275,6 @@ def piecewise_constant(
     b = _combine.sorted_boundaries(boundaries, vals.shape[0])
     begins = jnp.concatenate([jnp.zeros((1,), b.dtype), b])
     spans = jnp.concatenate([jnp.diff(begins), jnp.zeros((1,), b.dtype)])
-    return _engine.from_arrays(
+    return _engine.assemble_arrays(
         spans, vals, vals, kinds=_shapes.CONSTANT, cycle_scale=1.0, dtype=dtype
     )

@@ -11,6 +11,7 @@ from jax.typing import ArrayLike
 
 from optax_warmup.engine import phases as _engine
 from optax_warmup.schedules import combine as _combine
+from optax_warmup.schedules.base import Schedule
 
 
 def _mergeable(pieces: Sequence[Any], rebase: bool) -> bool:
@@ -27,7 +28,7 @@ def join(
     boundaries: Sequence[ArrayLike] | jax.Array,
     *,
     rebase: bool = True,
-) -> Any:
+) -> Schedule:
     """Join schedules: piece ``i`` runs from ``boundaries[i-1]`` to ``boundaries[i]``.
 
     With ``rebase=True`` (optax's ``join_schedules`` convention) piece ``i``

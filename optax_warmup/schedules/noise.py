@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import jax
 import jax.numpy as jnp
@@ -12,13 +12,14 @@ from jax.typing import ArrayLike
 from optax_warmup.engine import phases as _engine
 from optax_warmup.engine import validation as v
 from optax_warmup.schedules import combine as _combine
+from optax_warmup.schedules.base import ScheduleNode, promoted_dtype, register_node
 
 NoiseKind = Literal["normal", "uniform"]
 NOISE_KINDS = ("normal", "uniform")
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
-class NoisySchedule:
+class NoisySchedule(ScheduleNode):
     """A schedule times ``1 + noise(count)`` on ``[start_step, end_step)`` (:func:`with_noise`)."""
 
     schedule: Any
@@ -28,10 +29,11 @@ class NoisySchedule:
     start_step: jax.Array
     end_step: jax.Array | None
     kind: str
+    config_kind: ClassVar[str] = "with_noise"
 
     def noise(self, count: ArrayLike) -> jax.Array:
         """The relative noise at ``count`` (0 outside ``[start_step, end_step)``)."""
-        t = _engine._as_count(count)
+        t = _engine.as_count(count)
         pct = jnp.clip(jnp.asarray(self.pct, jnp.float32), 0.0, 1.0)
         std = jnp.maximum(jnp.asarray(self.std, jnp.float32), 0.0)
         flat = jnp.reshape(t, (-1,))
@@ -42,14 +44,14 @@ class NoisySchedule:
             active = active & (t < self.end_step.astype(t.dtype))
         return jnp.where(active, n, 0.0)
 
-    def __call__(self, count: ArrayLike) -> jax.Array:
+    def evaluate(self, count: ArrayLike) -> jax.Array:
         # One compiled program per structure, as PhaseSchedule (inlined under jit).
         return _noisy_jit(self, count)
 
 
 def _noisy_value(s: NoisySchedule, count: ArrayLike) -> jax.Array:
     base = jnp.asarray(s.schedule(count))
-    out = base.dtype if jnp.issubdtype(base.dtype, jnp.floating) else jnp.dtype(jnp.float32)
+    out = promoted_dtype(base)
     compute = jnp.promote_types(out, jnp.float32)
     value = base.astype(compute) * (1 + s.noise(count).astype(compute))
     return value.astype(out)
@@ -58,7 +60,7 @@ def _noisy_value(s: NoisySchedule, count: ArrayLike) -> jax.Array:
 _noisy_jit = jax.jit(_noisy_value)
 
 
-jax.tree_util.register_dataclass(
+register_node(
     NoisySchedule,
     data_fields=["schedule", "key", "pct", "std", "start_step", "end_step"],
     meta_fields=["kind"],

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import jax
 import jax.numpy as jnp
@@ -22,6 +22,7 @@ from optax_warmup.engine import shapes as _shapes
 from optax_warmup.engine import validation as v
 from optax_warmup.schedules import combine as _combine
 from optax_warmup.schedules import warmup as _warmup
+from optax_warmup.schedules.base import ScheduleNode, register_node
 
 Rounding = Literal["nearest", "floor", "ceil"]
 ROUNDINGS = ("nearest", "floor", "ceil")
@@ -37,8 +38,8 @@ def _cap() -> int:
     return int(np.iinfo(v.index_dtype()).max) // 2
 
 
-@dataclasses.dataclass(frozen=True)
-class IntegerRamp:
+@dataclasses.dataclass(frozen=True, eq=False)
+class IntegerRamp(ScheduleNode):
     """A schedule rounded to a multiple and clamped, returning integers.
 
     ``value(c) = clip(multiple * round(schedule(c) / multiple), minimum, maximum)``
@@ -51,8 +52,9 @@ class IntegerRamp:
     minimum: jax.Array
     maximum: jax.Array
     rounding: str
+    config_kind: ClassVar[str] = "integer_ramp"
 
-    def __call__(self, count: ArrayLike) -> jax.Array:
+    def evaluate(self, count: ArrayLike) -> jax.Array:
         fdt = jnp.float64 if v.x64_enabled() else jnp.float32
         idt = v.index_dtype()
         x = jnp.asarray(self.schedule(count), fdt)
@@ -63,7 +65,7 @@ class IntegerRamp:
         return jnp.clip(value, self.minimum, self.maximum)
 
 
-jax.tree_util.register_dataclass(
+register_node(
     IntegerRamp,
     data_fields=["schedule", "multiple", "minimum", "maximum"],
     meta_fields=["rounding"],

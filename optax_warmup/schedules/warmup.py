@@ -6,46 +6,47 @@ from typing import Any, Literal
 
 from jax.typing import ArrayLike
 
+from optax_warmup.engine import build as _build
 from optax_warmup.engine import phases as _engine
 from optax_warmup.engine import shapes as _shapes
 from optax_warmup.engine import validation as v
 from optax_warmup.schedules import combine as _combine
 from optax_warmup.schedules import join as _join
+from optax_warmup.schedules.base import Schedule
 
 WarmupMode = Literal["prefix", "continuous", "multiply"]
 WARMUP_MODES = ("prefix", "continuous", "multiply")
 
 
-def warmup_phase(
-    peak_value: ArrayLike,
+def check_warmup(
+    peak_value: ArrayLike | None,
     warmup_steps: ArrayLike,
-    shape: _shapes.ShapeLike = "linear",
-    init_value: ArrayLike | None = None,
-) -> _engine.Phase:
-    """The warmup phase rising to ``peak_value`` over ``warmup_steps``.
+    shape: _shapes.ShapeLike,
+    init_value: ArrayLike | None,
+    *,
+    peak_name: str = "peak_value",
+    steps_name: str = "warmup_steps",
+    init_name: str = "init_value",
+    shape_name: str = "shape",
+) -> _shapes.ResolvedShape:
+    """Validate a warmup's arguments (once, at the public boundary) and resolve its shape.
 
-    Without ``init_value`` the warmup wastes no update: count ``c`` gets
-    ``peak * f((c + 1) / W)``, so the first update already moves and count
-    ``W - 1`` is at the peak. With ``init_value`` it is the optax / Hugging
-    Face convention: ``init + (peak - init) f(c / W)``, ``init`` at count 0.
+    The ``*_name`` arguments are the names the user wrote (a peer's own names
+    in the compat layers); ``peak_value`` is ``None`` when the library
+    computes it.
     """
-    v.check_duration("warmup_steps", warmup_steps)
-    v.check_finite("peak_value", peak_value)
-    resolved = _shapes.resolve(shape, "warmup")
+    v.check_duration(steps_name, warmup_steps)
+    if peak_value is not None:
+        v.check_finite(peak_name, peak_value)
+    resolved = _shapes.resolve(shape, "warmup", shape_name)
     if init_value is None:
         if resolved.kind == _shapes.CONSTANT:
             raise ValueError(
-                "a constant warmup holds init_value and then jumps to the peak; pass init_value."
+                f"a constant warmup holds {init_name} and then jumps to the peak; pass {init_name}."
             )
-        return _engine.Phase(warmup_steps, 0.0, peak_value, resolved, offset=1, scale_end=1.0)
-    v.check_finite("init_value", init_value)
-    return _engine.Phase(warmup_steps, init_value, peak_value, resolved, scale_end=1.0)
-
-
-def hold_phase(value: ArrayLike, span: ArrayLike = 0, *, scale: float = 1.0) -> _engine.Phase:
-    """A phase that holds ``value`` (span 0 at the end of a schedule: forever)."""
-    constant = _shapes.ResolvedShape(_shapes.CONSTANT)
-    return _engine.Phase(span, value, value, constant, scale_start=scale, scale_end=scale)
+    else:
+        v.check_finite(init_name, init_value)
+    return resolved
 
 
 def warmup_schedule(
@@ -85,8 +86,9 @@ def warmup_schedule(
       >>> [float(s(c)) for c in range(6)]
       [0.0, 0.25, 0.5, 0.75, 1.0, 1.0]
     """
-    phase = warmup_phase(peak_value, warmup_steps, shape, init_value)
-    return _engine.from_phases([phase, hold_phase(peak_value)], dtype=dtype)
+    resolved = check_warmup(peak_value, warmup_steps, shape, init_value)
+    phase = _build.warmup_phase(peak_value, warmup_steps, resolved, init_value)
+    return _engine.stack_phases([phase, _build.hold_phase(peak_value)], dtype=dtype)
 
 
 def warmup_factor(
@@ -112,7 +114,7 @@ def add_warmup(
     mode: WarmupMode = "prefix",
     shape: _shapes.ShapeLike = "linear",
     init_value: ArrayLike | None = None,
-) -> Any:
+) -> Schedule:
     """Put a warmup in front of any schedule, in one of the field's three conventions.
 
     - ``"prefix"``: warm up to ``schedule(0)`` over ``W`` steps, then run
@@ -147,14 +149,14 @@ def add_warmup(
       [0.25, 0.5, 0.5, 0.25, 0.0]
     """
     v.check_choice("mode", mode, WARMUP_MODES)
-    v.check_duration("warmup_steps", warmup_steps)
     main = _combine.as_schedule(schedule)
     if mode == "multiply":
         return _combine.multiply(
             warmup_factor(warmup_steps, shape=shape, init_value=init_value), main
         )
+    resolved = check_warmup(None, warmup_steps, shape, init_value)
     target = main(0) if mode == "prefix" else main(warmup_steps)
-    warm = _engine.from_phases(
-        [warmup_phase(target, warmup_steps, shape, init_value), hold_phase(target)]
+    warm = _engine.stack_phases(
+        [_build.warmup_phase(target, warmup_steps, resolved, init_value), _build.hold_phase(target)]
     )
     return _join.join([warm, main], [warmup_steps], rebase=(mode == "prefix"))

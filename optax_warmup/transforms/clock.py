@@ -82,10 +82,11 @@ class ClockedSchedule:
 jax.tree_util.register_dataclass(ClockedSchedule, data_fields=["schedule"], meta_fields=["clock"])
 
 
-def _phase_table(s: _engine.PhaseSchedule) -> dict[str, Any]:
+def phase_table(s: _engine.PhaseSchedule) -> dict[str, Any]:
+    """A non-cyclic, concrete schedule's phases as float64 / int64 NumPy columns."""
     if s.is_cyclic:
         raise ValueError("a schedule driven by the data clock cannot be cyclic.")
-    table = {f: v.concrete_value(getattr(s, f)) for f in _engine._DATA_FIELDS}
+    table = {f: v.concrete_value(getattr(s, f)) for f in _engine.DATA_FIELDS}
     if any(x is None for x in table.values()):
         raise ValueError("by_tokens / by_examples with a ramp need a concrete schedule.")
     return {
@@ -195,7 +196,7 @@ def _by(
         raise ValueError(f"unit must be > 0, got {unit!r}.")
     stages = _ramps.ramp_schedule_stages(ramp, num_steps=num_steps, seq_len=seq_len or 1)
     factors = _stage_factors(stages, lr_scaling, reference_size)
-    return phases_on_ramp(_phase_table(schedule), stages, clock, unit=unit, factors=factors)
+    return phases_on_ramp(phase_table(schedule), stages, clock, unit=unit, factors=factors)
 
 
 def by_tokens(

@@ -31,8 +31,8 @@ import numpy as np
 import optax
 from jax.typing import ArrayLike
 
+from optax_warmup.engine import build as _build
 from optax_warmup.engine import phases as _engine
-from optax_warmup.engine import shapes as _shapes
 from optax_warmup.engine import validation as v
 from optax_warmup.schedules import combine as _combine
 from optax_warmup.transforms import warmup as _transforms
@@ -205,8 +205,8 @@ def adafactor_b2(decay_rate: ArrayLike = 0.8) -> _engine.PhaseSchedule:
     """
     v.check_range("decay_rate", decay_rate, low=0.0, low_open=True)
     rate = jnp.maximum(jnp.asarray(decay_rate, jnp.float32), 1e-6)
-    shape = _shapes.ResolvedShape(_shapes.INV_SQRT, (1.0, rate, 0.0, 0.0))
-    return _engine.from_phases([_engine.Phase(0, 0.0, 1.0, shape)])
+    shape = _build.inverse_sqrt(1.0, exponent=rate)
+    return _engine.stack_phases([_build.decay_phase(0.0, 0, 1.0, shape, start_scale=0.0)])
 
 
 def tied_to_lr(

@@ -18,11 +18,11 @@ import jax.numpy as jnp
 import numpy as np
 from jax.typing import ArrayLike
 
+from optax_warmup.engine import build as _build
 from optax_warmup.engine import phases as _engine
 from optax_warmup.engine import shapes as _shapes
 from optax_warmup.engine import validation as v
 from optax_warmup.schedules import combine as _combine
-from optax_warmup.schedules import warmup as _warmup
 
 B2_RANGE = (1e-6, 1.0 - 1e-7)  # where a traced b2 is clipped
 _BLOCK_ROWS = 64
@@ -82,8 +82,8 @@ def untuned_linear_warmup(b2: ArrayLike) -> _engine.PhaseSchedule:
     """
     _check_b2(b2)
     period = _over_one_minus(b2, 2.0)
-    phase = _engine.Phase(_ceil_steps(period), 0.0, 1.0, _shapes.LINEAR, length=period, offset=1)
-    return _engine.from_phases([phase, _warmup.hold_phase(1.0)])
+    phase = _build.warmup_phase(1.0, _ceil_steps(period), "linear", length=period)
+    return _engine.stack_phases([phase, _build.hold_phase(1.0)])
 
 
 def untuned_exponential_warmup(b2: ArrayLike) -> _engine.PhaseSchedule:
@@ -113,8 +113,8 @@ def untuned_exponential_warmup(b2: ArrayLike) -> _engine.PhaseSchedule:
       Ma & Yarats, On the adequacy of untuned warmup for adaptive optimization, 2019.
     """
     _check_b2(b2)
-    shape = _shapes.ResolvedShape(_shapes.EXP_APPROACH, (_over_one_minus(b2, 1.0), 0.0, 0.0, 0.0))
-    return _engine.from_phases([_engine.Phase(0, 0.0, 1.0, shape, offset=1)])
+    shape = _build.exp_approach(_over_one_minus(b2, 1.0))
+    return _engine.stack_phases([_build.warmup_phase(1.0, 0, shape)])
 
 
 @jax.jit
@@ -188,8 +188,8 @@ def radam_warmup(b2: ArrayLike, threshold: ArrayLike = 5.0) -> _engine.PhaseSche
     # 0 means "take 1 - b2".
     eps = 0.0 if b2_c is None or b2_c.ndim != 0 else float(1.0 - np.float64(b2_c))
     t0 = _first_defined_step(jnp.asarray(b2), jnp.asarray(threshold), jnp.float32(eps))
-    shape = _shapes.ResolvedShape(_shapes.RADAM, (b2, threshold, eps, 0.0))
-    return _engine.from_phases([_engine.Phase(0, 0.0, 1.0, shape, offset=t0)])
+    shape = _build.radam(b2, threshold, one_minus_b2=eps)
+    return _engine.stack_phases([_build.warmup_phase(1.0, 0, shape, offset=t0)])
 
 
 def effective_warmup_period(

@@ -12,30 +12,14 @@ the averaging sees is shifted back by one, and warmups come from this library
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any, cast
 
-import jax
-import jax.numpy as jnp
 import optax
 from jax.typing import ArrayLike
 
 from optax_warmup.engine import validation as v
 from optax_warmup.schedules import combine as _combine
 from optax_warmup.schedules import warmup as _warmup
-
-
-@dataclasses.dataclass(frozen=True)
-class _OneStepBehind:
-    """``schedule(count - 1)``: undoes schedule_free's count starting at 1."""
-
-    schedule: Any
-
-    def __call__(self, count: ArrayLike) -> jax.Array:
-        return jnp.asarray(self.schedule(jnp.asarray(count) - 1))
-
-
-jax.tree_util.register_dataclass(_OneStepBehind, data_fields=["schedule"], meta_fields=[])
 
 
 def schedule_free(
@@ -79,7 +63,7 @@ def schedule_free(
     v.check_range("b1", b1, low=0.0, high=1.0, low_open=True)
     lr: Any = learning_rate
     if callable(learning_rate):
-        lr = _OneStepBehind(_combine.as_schedule(learning_rate))
+        lr = _combine.shift(learning_rate, -1)
     return optax.contrib.schedule_free(
         base_optimizer, lr, b1=b1, weight_lr_power=weight_lr_power, state_dtype=state_dtype
     )

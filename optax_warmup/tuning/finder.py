@@ -23,7 +23,6 @@ import optax
 from jax.typing import ArrayLike
 
 from optax_warmup.engine import validation as v
-from optax_warmup.io.plot import MISSING_MATPLOTLIB
 from optax_warmup.schedules import warmup as _warmup
 from optax_warmup.tuning import sharpness as _sharpness
 
@@ -78,6 +77,8 @@ class FinderResult:
         Raises:
           ImportError: when matplotlib is not installed.
         """
+        from optax_warmup.io.plot import MISSING_MATPLOTLIB  # local: io sits above tuning
+
         try:
             import matplotlib.pyplot as plt
         except ImportError as e:  # pragma: no cover - depends on the environment
