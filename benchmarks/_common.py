@@ -41,6 +41,13 @@ class Sizes:
     memory_steps: int
     # warm-up calls before timing (off only for the smoke test)
     warm_up: bool = True
+    # 6. the per-step path
+    step_evals: int = 20_000
+    step_eval_rounds: int = 7
+    step_phase_ns: tuple[int, ...] = (1, 10, 100, 1000, 10000)
+    step_optax_max_n: int = 100
+    step_leaf_counts: tuple[int, ...] = (16, 512, 2048)
+    step_compile_rounds: int = 2
 
 
 SIZES: dict[str, Sizes] = {
@@ -63,6 +70,12 @@ SIZES: dict[str, Sizes] = {
         step_iters=1,
         memory_steps=2,
         warm_up=False,
+        step_evals=200,
+        step_eval_rounds=2,
+        step_phase_ns=(1, 10),
+        step_optax_max_n=10,
+        step_leaf_counts=(4,),
+        step_compile_rounds=1,
     ),
     # Under two minutes on two CPU cores.
     "quick": Sizes(
@@ -82,6 +95,9 @@ SIZES: dict[str, Sizes] = {
         step_rounds=15,
         step_iters=5,
         memory_steps=5,
+        step_phase_ns=(1, 10, 100, 1000),
+        step_leaf_counts=(16, 512),
+        step_compile_rounds=1,
     ),
     # The figures the issue asks for.
     "full": Sizes(

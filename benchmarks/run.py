@@ -7,6 +7,7 @@ Usage: ``python -m benchmarks [--quick | --smoke] [--out DIR] [--only SECTION,..
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -16,7 +17,7 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks import _common as c
-from benchmarks import memory, phases, report, sweeps, train_step, transforms
+from benchmarks import memory, phases, report, step, sweeps, train_step, transforms
 
 SECTIONS: dict[str, Callable[[c.Sizes, c.Results], None]] = {
     phases.SECTION: phases.run,
@@ -24,6 +25,7 @@ SECTIONS: dict[str, Callable[[c.Sizes, c.Results], None]] = {
     train_step.SECTION: train_step.run,
     transforms.SECTION: transforms.run,
     memory.SECTION: memory.run,
+    step.SECTION: step.run,
 }
 DEFAULT_OUT = Path(__file__).resolve().parent / "results"
 
@@ -39,6 +41,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         default="",
         help="comma-separated sections to run (" + ", ".join(SECTIONS) + "); default all",
     )
+    parser.add_argument(
+        "--step-leaves",
+        default="",
+        help="leaf counts of the step section's train step (default 16,512,2048 in full mode)",
+    )
     return parser.parse_args(argv)
 
 
@@ -46,6 +53,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     mode = "smoke" if args.smoke else "quick" if args.quick else "full"
     sizes = c.SIZES[mode]
+    if args.step_leaves:
+        leaves = tuple(int(x) for x in args.step_leaves.split(",") if x.strip())
+        sizes = dataclasses.replace(sizes, step_leaf_counts=leaves)
     chosen = [s.strip() for s in args.only.split(",") if s.strip()] or list(SECTIONS)
     unknown = [s for s in chosen if s not in SECTIONS]
     if unknown:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SECTIONS = ["phases", "sweeps", "train step", "transforms", "memory"]
+SECTIONS = ["phases", "sweeps", "train step", "transforms", "memory", "step"]
 
 
 @pytest.fixture(scope="module")

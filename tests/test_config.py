@@ -474,7 +474,7 @@ def test_percent_total_cannot_be_a_percentage() -> None:
         ),
         (
             {"kind": "warmup_schedule", "peak_value": float("nan"), "warmup_steps": 5},
-            r"config: peak_value must be finite",
+            r"config\.peak_value must be finite, got nan",
         ),
         (
             {"kind": "one_cycle", "peak_value": 1, "total_steps": 10, "three_phase": "yes"},

@@ -124,7 +124,8 @@ def CosineDecayRestarts(
       name: ignored.
 
     Returns:
-      A schedule (evaluated in O(1) whatever the number of restarts).
+      A schedule (the restart found in O(1) for ``t_mul = 1``, O(log restarts)
+      otherwise).
 
     Example:
       >>> from optax_warmup.compat import keras

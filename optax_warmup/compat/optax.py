@@ -175,8 +175,17 @@ def _scales(
     elif isinstance(boundaries_and_scales, Mapping):
         items = sorted(boundaries_and_scales.items())
         bounds, scales = _stack([b for b, _ in items]), _stack([s for _, s in items])
-    else:
+    elif (
+        isinstance(boundaries_and_scales, tuple | list)
+        and len(boundaries_and_scales) == 2
+        and all(np.ndim(x) == 1 or v.is_traced(x) for x in boundaries_and_scales)
+    ):
         bounds, scales = (_stack(x) for x in boundaries_and_scales)
+    else:
+        raise ValueError(
+            f"{name} must be a {{step: scale}} dict, a (steps, scales) pair or None, "
+            f"got {boundaries_and_scales!r:.80}."
+        )
     v.check_duration(name, bounds)
     v.check_range(name, scales, low=0.0)
     first = jnp.reshape(jnp.asarray(init_value, jnp.float32), (1,))
@@ -206,7 +215,8 @@ def piecewise_constant_schedule(
 
     Besides optax's ``{step: scale}`` dict, ``boundaries_and_scales`` may be a
     pair ``(boundaries, scales)`` of arrays (sorted; traced allowed). Either way
-    the schedule is built from stacked arrays and evaluates in O(1).
+    the schedule is built from stacked arrays; a count finds its interval in
+    O(1) for concrete boundaries and O(log N) steps for traced ones.
 
     Differences from optax: a negative boundary raises ``ValueError`` (optax
     applies its scale from that negative count on); at negative counts a
@@ -433,6 +443,16 @@ def _onecycle(
     )
 
 
+def _divisors(div_factor: ArrayLike, final_div_factor: ArrayLike) -> tuple[jax.Array, jax.Array]:
+    """The one-cycle divisors as float32: concrete ones must be finite and > 0
+    (``ValueError`` naming them); traced ones are raised to at least 1e-30."""
+    out = []
+    for name, x in (("div_factor", div_factor), ("final_div_factor", final_div_factor)):
+        v.check_range(name, x, low=0.0, low_open=True, scalar=True)
+        out.append(jnp.maximum(jnp.asarray(x, jnp.float32), 1e-30))
+    return out[0], out[1]
+
+
 def linear_onecycle_schedule(
     transition_steps: ArrayLike,
     peak_value: ArrayLike,
@@ -467,8 +487,10 @@ def linear_onecycle_schedule(
       peak_value: the maximum, reached at ``int(pct_start T)``.
       pct_start: fraction of ``T`` spent increasing.
       pct_final: fraction of ``T`` at which the value is back to ``init``.
-      div_factor: ``init = peak / div_factor``.
-      final_div_factor: the final value is ``init / final_div_factor``.
+      div_factor: ``init = peak / div_factor`` (> 0, finite; a traced value is
+        raised to at least 1e-30).
+      final_div_factor: the final value is ``init / final_div_factor`` (> 0,
+        finite; a traced value is raised to at least 1e-30).
 
     Returns:
       A schedule.
@@ -479,6 +501,8 @@ def linear_onecycle_schedule(
       >>> [round(float(s(c)), 3) for c in (0, 1, 2, 4, 6, 8, 10)]
       [0.1, 0.55, 1.0, 0.55, 0.1, 0.055, 0.01]
     """
+    v.check_finite("peak_value", peak_value)
+    div_factor, final_div_factor = _divisors(div_factor, final_div_factor)
     init = jnp.asarray(peak_value, jnp.float32) / div_factor
     return _onecycle(
         transition_steps,
@@ -519,8 +543,10 @@ def cosine_onecycle_schedule(
       transition_steps: ``T`` (>= 1).
       peak_value: the maximum, reached at ``int(pct_start T)``.
       pct_start: fraction of ``T`` spent increasing.
-      div_factor: ``init = peak / div_factor``.
-      final_div_factor: the final value is ``init / final_div_factor``.
+      div_factor: ``init = peak / div_factor`` (> 0, finite; a traced value is
+        raised to at least 1e-30).
+      final_div_factor: the final value is ``init / final_div_factor`` (> 0,
+        finite; a traced value is raised to at least 1e-30).
 
     Returns:
       A schedule.
@@ -531,6 +557,8 @@ def cosine_onecycle_schedule(
       >>> [round(float(s(c)), 3) for c in (0, 1, 2, 6, 10)]
       [0.1, 0.55, 1.0, 0.505, 0.01]
     """
+    v.check_finite("peak_value", peak_value)
+    div_factor, final_div_factor = _divisors(div_factor, final_div_factor)
     init = jnp.asarray(peak_value, jnp.float32) / div_factor
     return _onecycle(
         transition_steps,
@@ -814,7 +842,7 @@ def join_schedules(
 
     ``schedules[i](count - boundaries[i-1])`` for
     ``boundaries[i-1] <= count < boundaries[i]``. Joining the library's own
-    schedules merges their phases (O(1) in the number of pieces); any other
+    schedules merges their phases (one phase lookup, O(1) or O(log N)); any other
     callable, optax's included, is evaluated per piece as optax does.
 
     Differences from optax: unsorted or negative boundaries, and a number of

@@ -273,7 +273,8 @@ def CosineAnnealingWarmRestarts(
       eta_min: the minimum.
 
     Returns:
-      A cyclic schedule (O(1) in the number of restarts).
+      A cyclic schedule (the restart found in O(1) for ``T_mult = 1``, O(log restarts)
+      otherwise).
 
     Example:
       >>> from optax_warmup.compat import torch

@@ -7,18 +7,24 @@ Optionally the phases from ``cycle_start`` on repeat as cycles, each cycle
 ``cycle_mul`` times longer than the one before and its flagged values scaled
 by ``cycle_decay`` per cycle, for ``num_cycles`` cycles.
 
-Evaluation finds the phase by ``searchsorted`` over the cumulative spans and
-the cycle by closed-form integer (or geometric) arithmetic, so the number of
-operations does not depend on the number of phases or cycles. Every array may
-be traced: a schedule is a pytree whose leaves are its arrays, so it can be
-passed through ``jit`` and ``vmap`` as an argument, and joined with another by
-concatenating phases.
+The phase boundaries (cumulative spans), the cycle prefix and period and,
+for a concrete ``cycle_mul > 1``, a table of cycle starts are computed once,
+when the schedule is built (:func:`assemble`, the one constructor every path
+goes through), and stored as leaves. Evaluation compares the count with the
+boundaries and selects (up to a few phases: O(1), no gathers) or runs an
+unrolled binary search over them (O(log N) steps, no loop, no prefix sums);
+the cycle comes from one integer division (``cycle_mul = 1``) or a binary
+search in the cycle table (exact, in integers). Every array may be traced: a
+schedule is a pytree whose leaves are its arrays, so it can be passed through
+``jit`` and ``vmap`` as an argument, and joined with another by concatenating
+phases.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+import math
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import jax
@@ -83,8 +89,25 @@ DATA_FIELDS = (
     "num_cycles",
     "cycle_mul",
     "cycle_decay",
+    "bounds",
+    "begins",
+    "cycle_prefix",
+    "cycle_period",
+    "cycle_firsts",
+    "cycle_lags",
+    "cycle_stretch",
+    "phase_buckets",
+    "bucket_width",
 )
-META_FIELDS = ("kinds", "cycle_start", "custom_fns", "dtype", "warped")
+META_FIELDS = (
+    "kinds",
+    "cycle_start",
+    "custom_fns",
+    "dtype",
+    "warped",
+    "unit_power",
+    "bucket_probes",
+)
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -98,7 +121,24 @@ class PhaseSchedule:
 
     Counts below zero give the value at 0; counts past the last phase continue
     the last phase (closed shapes hold their end value, open ones such as
-    inverse-sqrt keep decaying). Float counts are floored.
+    inverse-sqrt keep decaying). Float counts are floored. Integer counts of
+    any dtype, and Python integers of any size, are saturated into
+    ``[0, max]`` of the index dtype (int32, or int64 with x64) before they are
+    converted, so a count never wraps around: ``np.int64(2**32 + 5)`` without
+    x64 is the count ``2**31 - 1``. Phase boundaries are sums that saturate at
+    the same maximum (a traced span near it cannot overflow them).
+
+    The phase boundaries (``bounds``, ``begins``), the cycle prefix and period
+    and, for a concrete ``cycle_mul > 1``, the table of cycle starts are
+    computed once, when the schedule is built (:func:`assemble`), and stored
+    as leaves. A call finds the phase by comparing with the boundaries for up
+    to a few phases; beyond, from a bucket table over the steps (O(1): one
+    lookup and at most ``bucket_probes`` comparisons, built when the spans are
+    concrete and evenly enough spread) or an unrolled binary search (O(log N)); the
+    cycle by integer division (``cycle_mul = 1``) or a binary search in the
+    table (O(log cycles)); it never sums the spans again. Build changed
+    schedules with :func:`assemble` or :func:`replace_arrays`, not
+    ``dataclasses.replace`` (which would keep stale boundaries).
 
     Schedules compare and hash by identity (their leaves are arrays), so
     ``jax.jit(schedule)`` works like jitting any function.
@@ -114,6 +154,16 @@ class PhaseSchedule:
     num_cycles: jax.Array
     cycle_mul: jax.Array
     cycle_decay: jax.Array
+    # Derived at construction (see :func:`assemble`).
+    bounds: jax.Array  # (N,) end of each phase: saturating cumulative spans
+    begins: jax.Array  # (N,) start of each phase
+    cycle_prefix: jax.Array  # () first step of the cycle body (0 if not cyclic)
+    cycle_period: jax.Array  # () steps of the first cycle (0 if not cyclic)
+    cycle_firsts: jax.Array  # (K,) first integer count of each cycle, or (0,)
+    cycle_lags: jax.Array  # (K,) first count - exact (real) cycle start, in [0, 1)
+    cycle_stretch: jax.Array  # (K,) cycle_mul**i
+    phase_buckets: jax.Array  # (M + 1,) phases ended by the start of each bucket, or (0,)
+    bucket_width: jax.Array  # () steps per bucket
     kinds: tuple[int, ...]
     cycle_start: int | None
     custom_fns: tuple[_shapes.ShapeFn, ...]
@@ -122,6 +172,11 @@ class PhaseSchedule:
     # ``d``). Static, so ordinary schedules skip the warp's transcendentals;
     # True whenever the parameters are traced at construction.
     warped: bool = True
+    # Whether every power / cosine exponent is 1 (concrete): linear and plain
+    # cosine phases then skip the powers.
+    unit_power: bool = False
+    # Boundaries inside one bucket at most (0: no buckets, binary search).
+    bucket_probes: int = 0
 
     @property
     def num_phases(self) -> int:
@@ -132,13 +187,37 @@ class PhaseSchedule:
         return self.cycle_start is not None
 
     def total_steps(self) -> jax.Array:
-        """Sum of the phase spans (one cycle for the cyclic part)."""
-        return jnp.sum(self.spans)
+        """Sum of the phase spans (one cycle for the cyclic part), saturating."""
+        return self.bounds[-1]
 
     def __call__(self, count: ArrayLike) -> jax.Array:
         # One compiled program per schedule structure: eager calls compile once
         # instead of op by op; inside an outer jit this inlines.
-        return _evaluate_jit(self, count)
+        return _evaluate_jit(self, _saturate_host(count))
+
+
+def computed_once(value: ArrayLike, count: ArrayLike) -> jax.Array:
+    """``value`` itself, computed once per step instead of inside every consumer.
+
+    XLA fuses cheap scalar code into each elementwise consumer, so a learning
+    rate read by every leaf of an update would be recomputed in each per-leaf
+    fusion (a bigger program, slower to compile). It does not copy a division
+    (an expensive op) into several consumers: dividing by a 1 that depends on
+    the runtime ``count`` (so it cannot be folded) makes XLA compute the scalar
+    once and every leaf read it. ``jax.lax.optimization_barrier`` does not
+    help: XLA removes it before fusion on CPU. Exact (``x / 1 == x``);
+    differentiable; measured by ``python -m benchmarks --only step`` (c).
+    ``count`` is the step's count; non-scalar or non-float values pass unchanged.
+    """
+    value = jnp.asarray(value)
+    c = jnp.asarray(count)
+    if value.ndim != 0 or not jnp.issubdtype(value.dtype, jnp.floating):
+        return value
+    if not jnp.issubdtype(c.dtype, jnp.integer):
+        c = c.astype(jnp.int32)
+    # ``c | 1`` is never 0, but XLA does not reason about bits, so it cannot fold it.
+    one = jnp.where((c | 1) != 0, 1, 2).astype(value.dtype)
+    return value / one
 
 
 jax.tree_util.register_dataclass(
@@ -366,7 +445,7 @@ def assemble_arrays(
     else:
         n_cycles = jnp.maximum(v.duration_array(num_cycles), 1)
     _check_total(spans_a)
-    return PhaseSchedule(
+    return assemble(
         spans=spans_a,
         lengths=lengths_a,
         offsets=offsets_a,
@@ -375,13 +454,12 @@ def assemble_arrays(
         params=params_a,
         cycle_scale=scale_a,
         num_cycles=n_cycles,
-        cycle_mul=jnp.maximum(jnp.asarray(cycle_mul, compute), 1.0),
+        cycle_mul=cycle_mul,
         cycle_decay=jnp.maximum(jnp.asarray(cycle_decay, compute), 0.0),
         kinds=kinds_t,
         cycle_start=cycle_start,
         custom_fns=tuple(custom_fns),
         dtype=out.name,
-        warped=_may_warp(params_a),
     )
 
 
@@ -394,11 +472,21 @@ def _may_warp(params: jax.Array) -> bool:
     return bool(np.any((d > 0) & (d != 1)))
 
 
+def _unit_power(params: jax.Array, kinds: tuple[int, ...]) -> bool:
+    """Whether every power / cosine phase has exponent 1 (known at construction)."""
+    c = v.concrete_value(params)
+    if c is None:
+        return False
+    c = np.broadcast_to(c, (len(kinds), _shapes.NUM_PARAMS))
+    powered = np.asarray([k in _shapes.UNIT_POWER_KINDS for k in kinds], bool)
+    return bool(np.all(c[powered, 0] == 1.0))
+
+
 def _check_total(spans: jax.Array) -> None:
     s = v.concrete_value(spans)
     if s is None:
         return
-    total = int(np.asarray(s, dtype=np.int64).sum())
+    total = sum(int(x) for x in np.asarray(s).reshape(-1).tolist())  # Python ints: no overflow
     limit = int(np.iinfo(v.index_dtype()).max)
     if total > limit:
         raise ValueError(
@@ -407,27 +495,287 @@ def _check_total(spans: jax.Array) -> None:
         )
 
 
-def as_count(count: ArrayLike) -> jax.Array:
-    """A count as a non-negative index-dtype array (floats floored, negatives at 0)."""
+def _index_max() -> int:
+    return int(np.iinfo(v.index_dtype()).max)
+
+
+def saturating_add(a: Any, b: Any) -> Any:
+    """``a + b`` for non-negative index-dtype integers, saturating at the dtype's maximum."""
+    xp: Any = jnp if v.is_traced(a) or v.is_traced(b) else np
+    hi = _index_max()
+    return xp.where(a > hi - b, hi, a + b)
+
+
+def _saturating_cumsum(spans: Any) -> jax.Array:
+    """Cumulative sums of non-negative spans, saturating at the index maximum."""
     idt = v.index_dtype()
-    t = jnp.asarray(count)
+    hi = _index_max()
+    c = v.concrete_value(spans)
+    if c is not None:
+        # Python integers (object arrays) cannot overflow; the host does the work.
+        total = np.cumsum(np.asarray(c).astype(object).reshape(-1))
+        return jnp.asarray(np.minimum(total, hi).astype(idt))
+    # Traced: the integer sums are exact until they pass the maximum, where they
+    # wrap (once: negative) or run far past it (the float sums, within their
+    # rounding, say so). One cumsum each, so the program does not grow with N.
+    x = jnp.maximum(jnp.asarray(spans).astype(idt), 0)
+    fdt = jnp.float64 if v.x64_enabled() else jnp.float32
+    ints = jnp.cumsum(x)
+    floats = jnp.cumsum(x.astype(fdt))
+    slack = 2.0 * x.shape[0] * float(jnp.finfo(fdt).eps)
+    past = (floats > float(hi) * (1.0 + slack)) | (ints < 0)
+    return jnp.where(past, hi, ints)
+
+
+# Cycle-start tables longer than this (cycle_mul just above 1 with a short
+# first cycle) fall back to the closed-form float arithmetic.
+_TABLE_LIMIT = 4096
+
+
+def _cycle_table(
+    period: Any, mul: Any, limit: Any, compute: Any
+) -> tuple[jax.Array, jax.Array, jax.Array]:
+    """Starts of the cycles of a geometric (``mul > 1``) cycle, computed once in float64.
+
+    Cycle ``i`` begins at the real step ``B_i = (1 - mul**i) / (1 - mul) * period``
+    (timm's ``CosineLRScheduler`` expression, timm 1.0.31 ``timm/scheduler/cosine_lr.py``);
+    an integer count ``t`` lies in the last cycle with ``B_i <= t``. Returns, for
+    ``i = 0 .. K-1``, the first integer count ``ceil(B_i)`` of the cycle (exact: the
+    comparison is made here in float64, not at evaluation in float32), the lag
+    ``ceil(B_i) - B_i`` and the stretch ``mul**i``. The table stops at the cycle
+    limit or past the index range; empty (shape ``(0,)``) when the period or
+    ``mul`` is traced, ``mul <= 1``, or the table would exceed ``_TABLE_LIMIT``.
+    """
+    idt = v.index_dtype()
+    empty = (jnp.zeros((0,), idt), jnp.zeros((0,), compute), jnp.zeros((0,), compute))
+    p, m = v.concrete_value(period), v.concrete_value(mul)
+    if p is None or m is None or np.ndim(m) != 0 or not float(m) > 1.0 or int(p) <= 0:
+        return empty
+    lim = v.concrete_value(limit)
+    m_f, p_f = float(m), float(int(p))
+    hi = _index_max()
+    firsts: list[int] = []
+    lags: list[float] = []
+    stretch: list[float] = []
+    for i in range(_TABLE_LIMIT + 1):
+        begin = (1.0 - m_f**i) / (1.0 - m_f) * p_f
+        first = math.ceil(begin)
+        if first > hi:
+            break
+        firsts.append(first)
+        lags.append(first - begin)
+        stretch.append(m_f**i)
+        if lim is not None and i >= int(lim):
+            break
+    else:
+        return empty
+    return (
+        jnp.asarray(np.asarray(firsts, dtype=np.int64).astype(idt)),
+        jnp.asarray(np.asarray(lags, dtype=np.float64).astype(compute)),
+        jnp.asarray(np.asarray(stretch, dtype=np.float64).astype(compute)),
+    )
+
+
+# Bucket tables are built for concrete boundaries when no bucket holds more than
+# this many boundaries (else the binary search is as fast).
+_MAX_PROBES = 3
+
+
+def _phase_buckets(bounds: jax.Array, n: int) -> tuple[jax.Array, jax.Array, int]:
+    """An O(1) phase lookup: ``M = 2N`` buckets of ``W`` steps over the schedule.
+
+    ``buckets[b]`` counts the boundaries ``<= b W``; a count ``u`` in bucket
+    ``b = min(u // W, M)`` is in phase ``buckets[b]`` plus the number of the
+    next ``probes`` boundaries ``<= u``. Returns ``(buckets, W, probes)``, or
+    empty buckets and 0 probes when the boundaries are traced, there are few
+    phases, or some bucket would need more than ``_MAX_PROBES`` comparisons.
+    """
+    idt = v.index_dtype()
+    none = (jnp.zeros((0,), idt), jnp.ones((), idt), 0)
+    c = v.concrete_value(bounds)
+    if c is None or n <= _FEW:
+        return none
+    b = np.asarray(c, dtype=np.int64)
+    total = int(b[-1])
+    m = 2 * n
+    width = max(1, -(-total // m))
+    starts = np.arange(m + 1, dtype=np.int64) * width
+    lo = np.searchsorted(b, starts, side="right")
+    hi = np.searchsorted(b, starts + width - 1, side="right")
+    probes = int(np.max(hi - lo))
+    if probes > _MAX_PROBES:
+        return none
+    return jnp.asarray(lo.astype(idt)), jnp.asarray(width, idt), max(probes, 1)
+
+
+def assemble(
+    *,
+    spans: Any,
+    lengths: Any,
+    offsets: Any,
+    starts: Any,
+    ends: Any,
+    params: Any,
+    cycle_scale: Any,
+    num_cycles: Any,
+    cycle_mul: Any,
+    cycle_decay: Any,
+    kinds: tuple[int, ...],
+    cycle_start: int | None,
+    custom_fns: tuple[_shapes.ShapeFn, ...],
+    dtype: str,
+    warped: bool | None = None,
+    cycle_tables: tuple[jax.Array, jax.Array, jax.Array] | None = None,
+) -> PhaseSchedule:
+    """The one way a :class:`PhaseSchedule` is made: derives its boundaries from its spans.
+
+    Computes, once, the phase boundaries (saturating cumulative spans), the
+    cycle prefix and period and, for a concrete ``cycle_mul > 1``, the table
+    of cycle starts; on the host with NumPy when the spans are concrete, in
+    the traced program otherwise. The arrays are taken as they are (already
+    validated and broadcast by :func:`from_arrays`). ``cycle_tables``, when
+    given, are reused (a concatenation keeps the last piece's cycles);
+    otherwise they are built from ``cycle_mul``.
+    """
+    compute, _ = value_dtypes(dtype)
+    idt = v.index_dtype()
+    spans_a = jnp.asarray(spans).astype(idt)
+    bounds = _saturating_cumsum(spans_a)
+    known = v.concrete_value(bounds)
+    if known is not None:  # on the host: no device program per schedule
+        begins = jnp.asarray(np.concatenate([np.zeros((1,), known.dtype), known[:-1]]))
+    else:
+        begins = jnp.concatenate([jnp.zeros((1,), idt), bounds[:-1]])
+    mul_exact = cycle_mul
+    cycle_mul = jnp.maximum(jnp.asarray(cycle_mul, compute), 1.0)
+    if cycle_start is None:
+        prefix = jnp.zeros((), idt)
+        period = jnp.zeros((), idt)
+        tables = _cycle_table(0, 1.0, None, compute)
+    else:
+        prefix = begins[cycle_start]
+        period = bounds[-1] - prefix
+        if cycle_tables is not None:
+            tables = cycle_tables
+        else:
+            tables = _cycle_table(period, mul_exact, num_cycles, compute)
+    params_a = jnp.asarray(params)
+    buckets, width, probes = _phase_buckets(bounds, len(kinds))
+    return PhaseSchedule(
+        spans=spans_a,
+        lengths=jnp.asarray(lengths),
+        offsets=jnp.asarray(offsets),
+        starts=jnp.asarray(starts),
+        ends=jnp.asarray(ends),
+        params=params_a,
+        cycle_scale=jnp.asarray(cycle_scale),
+        num_cycles=jnp.asarray(num_cycles),
+        cycle_mul=cycle_mul,
+        cycle_decay=jnp.asarray(cycle_decay, compute),
+        bounds=bounds,
+        begins=begins,
+        cycle_prefix=prefix,
+        cycle_period=period,
+        cycle_firsts=tables[0],
+        cycle_lags=tables[1],
+        cycle_stretch=tables[2],
+        phase_buckets=buckets,
+        bucket_width=width,
+        kinds=tuple(kinds),
+        cycle_start=cycle_start,
+        custom_fns=tuple(custom_fns),
+        dtype=dtype,
+        warped=_may_warp(params_a) if warped is None else warped,
+        unit_power=_unit_power(params_a, tuple(kinds)),
+        bucket_probes=probes,
+    )
+
+
+def replace_arrays(schedule: PhaseSchedule, **changes: Any) -> PhaseSchedule:
+    """``schedule`` with some phase arrays replaced, its boundaries derived again.
+
+    The cycle-start table is kept when the cycle body's spans do not change.
+    """
+    fields = {name: getattr(schedule, name) for name in DATA_FIELDS[:10]}
+    fields.update(changes)
+    tables = None
+    if "spans" not in changes and "cycle_mul" not in changes and "num_cycles" not in changes:
+        tables = (schedule.cycle_firsts, schedule.cycle_lags, schedule.cycle_stretch)
+    return assemble(
+        **fields,
+        kinds=schedule.kinds,
+        cycle_start=schedule.cycle_start,
+        custom_fns=schedule.custom_fns,
+        dtype=schedule.dtype,
+        warped=None if "params" in changes else schedule.warped,
+        cycle_tables=tables,
+    )
+
+
+def _saturate_host(count: Any) -> Any:
+    """Host-side integer counts (Python ints of any size, NumPy integers, lists of
+    them) saturated into ``[0, max]`` of the index dtype; anything else unchanged."""
+    if isinstance(count, bool | np.bool_) or v.is_traced(count) or isinstance(count, jax.Array):
+        return count
+    idt = v.index_dtype()
+    hi = _index_max()
+    if isinstance(count, int):  # a Python int is never traced: clamp it here
+        return np.asarray(min(max(count, 0), hi), idt)
+    if isinstance(count, list | tuple) and not all(
+        isinstance(x, int | np.integer | float | np.floating) for x in count
+    ):
+        return count  # nested or traced entries: converted by JAX as they are
+    if isinstance(count, list | tuple | np.ndarray | np.generic):
+        host = np.asarray(count)
+        if host.dtype.kind in "iuO":  # O: Python ints beyond 64 bits
+            return np.clip(host, 0, hi).astype(idt)
+        return host
+    return count
+
+
+def as_count(count: ArrayLike) -> jax.Array:
+    """A count as a non-negative index-dtype array (floats floored, negatives at 0).
+
+    Integer counts of any dtype and Python integers of any size saturate into
+    ``[0, max]`` of the index dtype before conversion: they never wrap.
+    """
+    idt = v.index_dtype()
+    hi = _index_max()
+    t = jnp.asarray(_saturate_host(count))
     if jnp.issubdtype(t.dtype, jnp.floating):
-        hi = float(np.iinfo(idt).max)
-        t = jnp.clip(jnp.floor(t), 0, hi)
+        # The largest float below 2**31 (2**63): the cast cannot overflow.
+        top = float(np.nextafter(np.asarray(hi + 1, t.dtype), np.asarray(0, t.dtype)))
+        t = jnp.clip(jnp.floor(t), 0, top)
     elif t.dtype == jnp.bool_:
         t = t.astype(idt)
-    elif (
-        jnp.issubdtype(t.dtype, jnp.unsignedinteger) and jnp.iinfo(t.dtype).max > np.iinfo(idt).max
-    ):
-        t = jnp.minimum(t, np.iinfo(idt).max)  # saturate instead of wrapping to negative
+    elif jnp.issubdtype(t.dtype, jnp.integer) and jnp.iinfo(t.dtype).max > hi:
+        t = jnp.minimum(t, hi)  # saturate instead of wrapping to negative
     return jnp.maximum(t.astype(idt), 0)
 
 
 _as_count = as_count
 
 
+def _search(sorted_: jax.Array, x: jax.Array) -> jax.Array:
+    """``searchsorted(sorted_, x, side="right")`` in O(log N) steps.
+
+    Compare-all while small; for known (constant) boundaries an unrolled binary
+    search (``ceil(log2 N)`` steps, no loop); for traced ones a binary search in
+    a loop, so that the traced program does not grow with N.
+    """
+    n = sorted_.shape[0]
+    if n <= _FEW or (x.size * n <= _COMPARE_ALL_LIMIT and x.size > 1):
+        return jnp.sum(sorted_ <= x[..., None], axis=-1, dtype=sorted_.dtype)
+    method = "scan" if v.is_traced(sorted_) else "scan_unrolled"
+    return jnp.searchsorted(sorted_, x, side="right", method=method).astype(sorted_.dtype)
+
+
 def _cycle_position(
-    d: jax.Array, period: jax.Array, mul: jax.Array, limit: jax.Array
+    d: jax.Array,
+    period: jax.Array,
+    mul: jax.Array,
+    limit: jax.Array,
+    table: tuple[jax.Array, jax.Array, jax.Array] | None = None,
 ) -> tuple[jax.Array, jax.Array, jax.Array, jax.Array, jax.Array]:
     """Cycle index and position in cycle-body coordinates for ``d >= 0`` steps.
 
@@ -435,52 +783,68 @@ def _cycle_position(
     scale)``: the position scaled back to the first cycle's length, as an
     integer part and a fraction; and the steps since the cycle began ``r`` with
     the cycle's stretch ``scale = mul**i``, from which progress is computed
-    without the rounding of the scaled position (exact when the cycle
-    boundaries are whole steps, as with a whole ``mul``). Past the last cycle,
+    without the rounding of the scaled position. Past the last cycle,
     ``i = limit - 1`` and the position is the end of the body (``scale = 1``).
+
+    With ``table`` (see :func:`_cycle_table`: the first count, lag and stretch
+    of every cycle, computed once in float64), the cycle is found by a binary
+    search in integers, so restarts fall on exactly the counts float64 puts
+    them at, at any ``mul``. Without it (a traced ``mul`` or period), ``mul > 1``
+    is resolved in floating point with an integer correction.
     """
     idt = d.dtype
     fdt = jnp.float64 if v.x64_enabled() else jnp.float32
     period_s = jnp.maximum(period, 1)
-    # mul == 1: exact integer arithmetic.
-    i_lin = d // period_s
-    r_lin = d - i_lin * period_s
-    # mul > 1: geometric lengths, float arithmetic with an integer correction.
-    geo = mul > 1
-    mul_s = jnp.where(geo, mul, 2.0).astype(fdt)
-    log_m = jnp.log(mul_s)
     pf = period_s.astype(fdt)
-    df = d.astype(fdt)
-    # With a whole mul, powers and cycle boundaries are whole numbers: snap them.
-    whole = mul_s == jnp.round(mul_s)
+    if table is not None and table[0].shape[0] > 0:
+        firsts, lags, stretch = table
+        k = firsts.shape[0]
+        i = jnp.clip(_search(firsts, d) - 1, 0, k - 1)
+        r = (d - firsts[i]).astype(fdt) + lags[i].astype(fdt)
+        scale = stretch[i].astype(fdt)
+        u = jnp.clip(r / scale, 0, pf)
+        u_int_f = jnp.floor(u)
+        u_int = u_int_f.astype(idt)
+        u_frac = u - u_int_f
+    else:
+        # mul == 1: exact integer arithmetic.
+        i_lin = d // period_s
+        r_lin = d - i_lin * period_s
+        # mul > 1: geometric lengths, float arithmetic with an integer correction.
+        geo = mul > 1
+        mul_s = jnp.where(geo, mul, 2.0).astype(fdt)
+        log_m = jnp.log(mul_s)
+        df = d.astype(fdt)
+        # With a whole mul, powers and cycle boundaries are whole numbers: snap them.
+        whole = mul_s == jnp.round(mul_s)
 
-    def snap(x: jax.Array) -> jax.Array:
-        return jnp.where(whole, jnp.round(x), x)
+        def snap(x: jax.Array) -> jax.Array:
+            return jnp.where(whole, jnp.round(x), x)
 
-    def grown(i: jax.Array) -> jax.Array:
-        # mul**i - 1: expm1 while small (mul near 1); past that ``pow``, whose
-        # rounding does not grow with i as ``exp(i * log(mul))``'s does.
-        x = i * log_m
-        return jnp.where(x < 0.5, jnp.expm1(jnp.minimum(x, 0.5)), mul_s**i - 1)
+        def grown(i: jax.Array) -> jax.Array:
+            # mul**i - 1: expm1 while small (mul near 1); past that ``pow``, whose
+            # rounding does not grow with i as ``exp(i * log(mul))``'s does.
+            x = i * log_m
+            return jnp.where(x < 0.5, jnp.expm1(jnp.minimum(x, 0.5)), mul_s**i - 1)
 
-    def cycle_begin(i: jax.Array) -> jax.Array:
-        return snap(pf * grown(i) / (mul_s - 1))
+        def cycle_begin(i: jax.Array) -> jax.Array:
+            return snap(pf * grown(i) / (mul_s - 1))
 
-    i_geo = jnp.floor(jnp.log1p(df * (mul_s - 1) / pf) / log_m)
-    i_geo = jnp.where(df < cycle_begin(i_geo), i_geo - 1, i_geo)
-    i_geo = jnp.where(df >= cycle_begin(i_geo + 1), i_geo + 1, i_geo)
-    i_geo = jnp.maximum(i_geo, 0)
-    scale_geo = snap(mul_s**i_geo)
-    r_geo = df - cycle_begin(i_geo)
-    u_geo = jnp.clip(r_geo / scale_geo, 0, pf)
-    u_geo_int = jnp.floor(u_geo)
+        i_geo = jnp.floor(jnp.log1p(df * (mul_s - 1) / pf) / log_m)
+        i_geo = jnp.where(df < cycle_begin(i_geo), i_geo - 1, i_geo)
+        i_geo = jnp.where(df >= cycle_begin(i_geo + 1), i_geo + 1, i_geo)
+        i_geo = jnp.maximum(i_geo, 0)
+        scale_geo = snap(mul_s**i_geo)
+        r_geo = df - cycle_begin(i_geo)
+        u_geo = jnp.clip(r_geo / scale_geo, 0, pf)
+        u_geo_int = jnp.floor(u_geo)
 
-    hi = float(np.iinfo(idt).max)
-    i = jnp.where(geo, jnp.clip(i_geo, 0, hi).astype(idt), i_lin)
-    u_int = jnp.where(geo, u_geo_int.astype(idt), r_lin)
-    u_frac = jnp.where(geo, u_geo - u_geo_int, 0.0)
-    r = jnp.where(geo, r_geo, r_lin.astype(fdt))
-    scale = jnp.where(geo, scale_geo, 1.0)
+        hi = float(np.iinfo(idt).max)
+        i = jnp.where(geo, jnp.clip(i_geo, 0, hi).astype(idt), i_lin)
+        u_int = jnp.where(geo, u_geo_int.astype(idt), r_lin)
+        u_frac = jnp.where(geo, u_geo - u_geo_int, 0.0)
+        r = jnp.where(geo, r_geo, r_lin.astype(fdt))
+        scale = jnp.where(geo, scale_geo, 1.0)
     done = i >= limit
     i = jnp.where(done, limit - 1, i)
     u_int = jnp.where(done, period, u_int)
@@ -490,101 +854,157 @@ def _cycle_position(
     return i, u_int, u_frac, r, scale
 
 
-# Up to this many (count, phase) comparisons, the phase is found by comparing
-# the count with every boundary (no loop); beyond, by binary search. Both cost
-# the same number of operations whatever the number of phases.
+# Up to this many phases, the phase is chosen by comparing the count with each
+# boundary and selecting (no gathers). Beyond, a binary search finds its index.
+_FEW = 4
+# Up to this many (count, phase) comparisons, a vector of counts is compared
+# with every boundary at once; beyond, the binary search is used.
 _COMPARE_ALL_LIMIT = 1 << 16
 
 
-def _phase_index(ends: jax.Array, u: jax.Array) -> jax.Array:
-    """Index of the first phase whose end is past ``u`` (``searchsorted``, side right)."""
-    if u.size * ends.shape[0] <= _COMPARE_ALL_LIMIT:
-        return jnp.sum(ends <= u[..., None], axis=-1, dtype=ends.dtype)
-    return jnp.searchsorted(ends, u, side="right")
-
-
 def evaluate(schedule: PhaseSchedule, count: ArrayLike) -> jax.Array:
-    """Evaluate ``schedule`` at ``count`` (any shape of integer or float counts)."""
+    """Evaluate ``schedule`` at ``count`` (any shape of integer or float counts).
+
+    Cost per count: O(1) for up to ``_FEW`` phases (compare and select), the
+    ``ceil(log2 N)`` steps of an unrolled binary search beyond; the cycle of a
+    cyclic schedule by one integer division (``cycle_mul = 1``) or a binary
+    search in the cycle table.
+    """
     s = schedule
     compute, out = value_dtypes(s.dtype)
-    t = _as_count(count)
+    t = as_count(count)
     idt = t.dtype
     spans = s.spans.astype(idt)
-    ends_cum = jnp.cumsum(spans)
-    begins = ends_cum - spans
-    n = len(s.kinds)
     u_frac: jax.Array = jnp.zeros(t.shape, compute)
     cycle = None
     if s.cycle_start is None:
         u = t
     else:
-        prefix = begins[s.cycle_start]
-        period = ends_cum[-1] - prefix
+        prefix = s.cycle_prefix.astype(idt)
+        period = s.cycle_period.astype(idt)
         d = t - prefix
         in_body = d >= 0
         i, u_body, frac, r, stretch = _cycle_position(
-            jnp.maximum(d, 0), period, s.cycle_mul, s.num_cycles.astype(idt)
+            jnp.maximum(d, 0),
+            period,
+            s.cycle_mul,
+            s.num_cycles.astype(idt),
+            (s.cycle_firsts, s.cycle_lags, s.cycle_stretch),
         )
         u = jnp.where(in_body, prefix + u_body, t)
         u_frac = jnp.where(in_body, frac, 0.0).astype(compute)
         cycle = jnp.where(in_body, i, 0)
-    idx = jnp.minimum(_phase_index(ends_cum, u), n - 1)
-    k = u - begins[idx]
-    offset = s.offsets[idx]
-    steps_in = k.astype(compute) + offset + u_frac
-    length = s.lengths[idx]
-    # Steps left to the end of the progress length. Past 2**24 steps into a phase
-    # (float32), ``length - steps_in`` cannot resolve the last steps of the phase
-    # (the float spacing near 2e9 is 128), so the integer part is taken first.
-    span = spans[idx]
-    left_int = (span - k).astype(compute) + (length - span.astype(compute) - offset) - u_frac
-    exact = k < 2 ** (jnp.finfo(compute).nmant + 1)
-    steps_left = jnp.where(exact, length - steps_in, left_int)
-    # In a stretched cycle (mul > 1) the progress comes from real steps: time and
-    # length times the stretch, from the exact steps since the cycle began.
-    progress = None
-    if cycle is not None:
-        stretched = in_body & (stretch != 1)
-        st = jnp.where(stretched, stretch, 1.0).astype(compute)
-        rel = (begins[idx] - prefix).astype(compute)
-        t_real = r.astype(compute) - rel * st + offset * st
-        len_real = length * st
-        progress = (
-            jnp.where(stretched, t_real, steps_in),
-            jnp.where(stretched, len_real, length),
-            jnp.where(stretched, len_real - t_real, steps_left),
-        )
-    start = s.starts[idx]
-    end = s.ends[idx]
-    params = s.params[idx]
-    if cycle is not None:
-        log_decay = jnp.log(jnp.maximum(s.cycle_decay, 1e-30))
-        zero_decay = s.cycle_decay <= 0
-        c = cycle.astype(compute)
-        scale = s.cycle_scale[idx]
+    bounds = s.bounds.astype(idt)
+    n = s.num_phases
 
-        def decayed(x: jax.Array, k: jax.Array) -> jax.Array:
-            e = c * k
-            factor = jnp.where(zero_decay, jnp.where(e > 0, 0.0, 1.0), jnp.exp(e * log_decay))
-            return x * factor
+    def phase_value(kind: int, pick: Callable[[jax.Array], jax.Array]) -> jax.Array:
+        """The value of a phase of shape ``kind``, its arrays read through ``pick``."""
+        begin = pick(s.begins.astype(idt))
+        k = u - begin
+        offset = pick(s.offsets)
+        length = pick(s.lengths)
+        span = pick(spans)
+        steps_in = k.astype(compute) + offset + u_frac
+        # Steps left to the end of the progress length. Past 2**24 steps into a phase
+        # (float32), ``length - steps_in`` cannot resolve the last steps of the phase
+        # (the float spacing near 2e9 is 128), so the integer part is taken first.
+        left_int = (span - k).astype(compute) + (length - span.astype(compute) - offset) - u_frac
+        exact = k < 2 ** (jnp.finfo(compute).nmant + 1)
+        steps_left = jnp.where(exact, length - steps_in, left_int)
+        # In a stretched cycle (mul > 1) the progress comes from real steps: time and
+        # length times the stretch, from the exact steps since the cycle began.
+        progress = None
+        start = pick(s.starts)
+        end = pick(s.ends)
+        params = pick(s.params)
+        if cycle is not None:
+            stretched = in_body & (stretch != 1)
+            st = jnp.where(stretched, stretch, 1.0).astype(compute)
+            rel = (begin - prefix).astype(compute)
+            t_real = r.astype(compute) - rel * st + offset * st
+            len_real = length * st
+            progress = (
+                jnp.where(stretched, t_real, steps_in),
+                jnp.where(stretched, len_real, length),
+                jnp.where(stretched, len_real - t_real, steps_left),
+            )
+            log_decay = jnp.log(jnp.maximum(s.cycle_decay, 1e-30))
+            zero_decay = s.cycle_decay <= 0
+            c = cycle.astype(compute)
+            scale = pick(s.cycle_scale)
 
-        start = decayed(start, scale[..., 0])
-        end = decayed(end, scale[..., 1])
-    distinct = sorted(set(s.kinds))
+            def decayed(x: jax.Array, k: jax.Array) -> jax.Array:
+                e = c * k
+                factor = jnp.where(zero_decay, jnp.where(e > 0, 0.0, 1.0), jnp.exp(e * log_decay))
+                return x * factor
 
-    def shape_value(kind: int) -> jax.Array:
+            start = decayed(start, scale[..., 0])
+            end = decayed(end, scale[..., 1])
         fn = s.custom_fns[kind - _shapes.NUM_BUILTIN] if kind >= _shapes.NUM_BUILTIN else None
         return _shapes.evaluate(
-            kind, steps_in, length, start, end, params, fn, steps_left, progress, warp=s.warped
+            kind,
+            steps_in,
+            length,
+            start,
+            end,
+            params,
+            fn,
+            steps_left,
+            progress,
+            warp=s.warped,
+            unit_power=s.unit_power,
         )
 
-    if len(distinct) == 1:
-        value = shape_value(distinct[0])
+    distinct = sorted(set(s.kinds))
+    if n <= _FEW:
+        # Few phases: compare the count with each boundary and select; no gathers.
+        # Each distinct shape is evaluated once, on the arrays of its own phases
+        # (static slices when one phase has it, which XLA folds as constants).
+        after = [u >= bounds[j] for j in range(n - 1)]  # after[j - 1]: phase >= j
+
+        def chooser(members: list[int]) -> Callable[[jax.Array], jax.Array]:
+            def pick(x: jax.Array) -> jax.Array:
+                out = x[members[0]]
+                for j in members[1:]:
+                    f = after[j - 1]
+                    out = jnp.where(f.reshape(f.shape + (1,) * (x.ndim - 1)), x[j], out)
+                return out
+
+            return pick
+
+        values = {
+            kind: phase_value(kind, chooser([j for j in range(n) if s.kinds[j] == kind]))
+            for kind in distinct
+        }
+        value = values[s.kinds[0]]
+        for j in range(1, n):
+            if s.kinds[j] != s.kinds[j - 1]:
+                value = jnp.where(after[j - 1], values[s.kinds[j]], value)
     else:
-        kind_at = jnp.asarray(np.asarray(s.kinds, dtype=np.int32))[idx]
-        value = shape_value(distinct[0])
-        for kind in distinct[1:]:
-            value = jnp.where(kind_at == kind, shape_value(kind), value)
+        # Many phases: the bucket table (O(1)) or an unrolled binary search.
+        if s.bucket_probes > 0:
+            buckets = s.phase_buckets.astype(idt)
+            b = jnp.minimum(u // s.bucket_width.astype(idt), buckets.shape[0] - 1)
+            lo = buckets[b]
+            idx = lo
+            for j in range(s.bucket_probes):
+                idx = idx + (u >= bounds[jnp.minimum(lo + j, n - 1)]).astype(idt)
+            idx = jnp.minimum(idx, n - 1)
+        else:
+            idx = jnp.minimum(_search(bounds, u), n - 1)
+
+        def gather(x: jax.Array) -> jax.Array:
+            return x[idx]
+
+        value = phase_value(distinct[0], gather)
+        if len(distinct) > 1:
+            kind_at = gather(jnp.asarray(np.asarray(s.kinds, dtype=np.int32)))
+            for kind in distinct[1:]:
+                value = jnp.where(kind_at == kind, phase_value(kind, gather), value)
+    if value.ndim == 0:
+        # One value per step (a train step's learning rate): computed once, read by
+        # every consumer.
+        value = computed_once(value, t)
     return value.astype(out)
 
 
@@ -618,8 +1038,10 @@ def concatenate(pieces: Sequence[PhaseSchedule], dtype: Any = None) -> PhaseSche
         # Concrete pieces are joined on the host: no program compiled per piece count.
         return jnp.asarray(np.concatenate([np.asarray(x) for x in parts]).astype(dt))
 
-    return PhaseSchedule(
-        spans=cat("spans", idt),
+    spans = cat("spans", idt)
+    _check_total(spans)
+    return assemble(
+        spans=spans,
         lengths=cat("lengths", compute),
         offsets=cat("offsets", compute),
         starts=cat("starts", compute),
@@ -634,6 +1056,10 @@ def concatenate(pieces: Sequence[PhaseSchedule], dtype: Any = None) -> PhaseSche
         custom_fns=tuple(fns),
         dtype=out.name,
         warped=any(p.warped for p in pieces),
+        # The cycle body is the last piece's, unchanged: keep its cycle table.
+        cycle_tables=(last.cycle_firsts, last.cycle_lags, last.cycle_stretch)
+        if last.is_cyclic
+        else None,
     )
 
 
@@ -667,7 +1093,7 @@ def place_pieces(
     is_last[first + sizes_np - 1] = True
     fitted = piece < num - 1
     spans = xp.asarray(schedule.spans).astype(idt)
-    cum = xp.cumsum(spans)
+    cum = xp.asarray(schedule.bounds).astype(idt)
     base = (cum - spans)[first][piece]
     local_end = cum - base
     local_begin = local_end - spans
@@ -679,10 +1105,30 @@ def place_pieces(
     local_end = xp.where(fitted, xp.minimum(local_end, slot), local_end)
     local_end = xp.where(fitted & is_last, slot, local_end)
     previous = xp.where(is_first, 0, xp.roll(local_end, 1))
+    new_spans = jnp.asarray(local_end - previous)
+    return _replace_body_kept(schedule, new_spans, jnp.asarray(offsets + moved))
+
+
+def _replace_body_kept(
+    schedule: PhaseSchedule, spans: jax.Array, offsets: jax.Array
+) -> PhaseSchedule:
+    """:func:`replace_arrays` with new spans, keeping the cycle table when the
+    cycle body's spans are (concretely) unchanged."""
+    changed = replace_arrays(schedule, spans=spans, offsets=offsets)
+    if schedule.cycle_start is None or schedule.cycle_firsts.shape[0] == 0:
+        return changed
+    old = v.concrete_value(schedule.spans)
+    new = v.concrete_value(spans)
+    if old is None or new is None:
+        return changed
+    c = schedule.cycle_start
+    if not np.array_equal(old[c:], new[c:]):
+        return changed
     return dataclasses.replace(
-        schedule,
-        spans=jnp.asarray(local_end - previous),
-        offsets=jnp.asarray(offsets + moved),
+        changed,
+        cycle_firsts=schedule.cycle_firsts,
+        cycle_lags=schedule.cycle_lags,
+        cycle_stretch=schedule.cycle_stretch,
     )
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Callable
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -39,7 +39,7 @@ COSINE = 3  # f = 1 - ((1 + cos(pi p)) / 2)**a
 EXP_NORMALIZED = 4  # f = expm1(-a p) / expm1(-a)  (a -> 0: linear)
 EXP_APPROACH = 5  # f = 1 - exp(-t / a), open-ended (time constant a)
 GEOMETRIC = 6  # value = start * (end / start)**p (linear if signs differ)
-EXP_RATE = 7  # value = start * a**(q / b), q = t or staircase; clamp at end if d
+EXP_RATE = 7  # value = start * a**(q / b), q = t or staircase; clamp at end if d; finite
 # INV_SQRT: value = end + (start - end) * (a / (t + a))**k, k = b or 0.5 if b = 0, with t
 # floored to a multiple of c when c > 0 (staircase); open-ended.
 INV_SQRT = 8
@@ -218,7 +218,10 @@ def resolve(shape: ShapeLike, role: Role, name: str = "shape") -> ResolvedShape:
 def _progress(t: jax.Array, length: jax.Array) -> jax.Array:
     """Progress ``t / length`` clipped to [0, 1]; a zero-length phase is complete."""
     ok = length > 0
-    return jnp.where(ok, jnp.clip(t / jnp.where(ok, length, 1), 0, 1), 1)
+    # ``t >= length`` gives exactly 1 even where XLA divides by a constant length
+    # as a multiplication by its reciprocal (``41 * (1 / 41) < 1`` in float32).
+    p = jnp.clip(t / jnp.where(ok, length, 1), 0, 1)
+    return jnp.where(ok & (t < length), p, 1)
 
 
 def _remaining(left: jax.Array, length: jax.Array) -> jax.Array:
@@ -357,6 +360,171 @@ def _power_cycle(
     return jnp.where(ok, _mix(start, end, w_x, w_y), end)
 
 
+class ShapeArgs(NamedTuple):
+    """What a shape function sees: the phase's time, values and progress.
+
+    ``t``: steps into the phase (float); ``length``: steps of progress;
+    ``start`` / ``end``: the phase's values; ``a, b, c, d``: its parameters;
+    ``p`` / ``q``: the progress and ``1 - p`` (accurate near either end);
+    ``fn``: the user function of a custom shape; ``unit_power``: static
+    promise that power and cosine exponents are 1.
+    """
+
+    t: jax.Array
+    length: jax.Array
+    start: jax.Array
+    end: jax.Array
+    a: jax.Array
+    b: jax.Array
+    c: jax.Array
+    d: jax.Array
+    p: jax.Array
+    q: jax.Array
+    fn: ShapeFn | None
+    unit_power: bool
+
+
+def _constant(x: ShapeArgs) -> jax.Array:
+    return x.start + jnp.zeros_like(x.t)
+
+
+def _power_weights(x: ShapeArgs, rising: bool) -> jax.Array:
+    # p**a and 1 - p**a (or q**a and 1 - q**a), each accurate where it is small:
+    # 1 - x**a from y = 1 - x while y is small, else as the complement of w_x,
+    # so that the weights sum to 1 (start == end gives a constant).
+    u, y = (x.p, x.q) if rising else (x.q, x.p)
+    if x.unit_power:
+        w_x, w_y = u, y
+    else:
+        a = jnp.maximum(x.a, 1e-12)
+        w_x = u**a
+        w_y = jnp.where(y < 0.5, -jnp.expm1(a * jnp.log1p(-jnp.minimum(y, 0.5))), 1 - w_x)
+    w_start, w_end = (w_y, w_x) if rising else (w_x, w_y)
+    return _mix(x.start, x.end, w_start, w_end)
+
+
+def _power_in(x: ShapeArgs) -> jax.Array:
+    return _power_weights(x, rising=True)
+
+
+def _power_out(x: ShapeArgs) -> jax.Array:
+    return _power_weights(x, rising=False)
+
+
+def _cosine(x: ShapeArgs) -> jax.Array:
+    # (1 + cos(pi p)) / 2 = sin(pi q / 2)**2 and its complement sin(pi p / 2)**2.
+    w_start = jnp.sin(0.5 * jnp.pi * x.q) ** 2
+    w_end = jnp.sin(0.5 * jnp.pi * x.p) ** 2
+    if x.unit_power:
+        return _mix(x.start, x.end, w_start, w_end)
+    w_start_a = w_start ** jnp.maximum(x.a, 1e-12)
+    w_end = jnp.where(x.a == 1, w_end, 1 - w_start_a)
+    return _mix(x.start, x.end, w_start_a, w_end)
+
+
+def _exp_normalized(x: ShapeArgs) -> jax.Array:
+    # expm1(-a p) / expm1(-a). For a < 0 (b = -a > 0) the ratio of two
+    # overflowing exponentials is rewritten as exp(-b q) expm1(-b p) / expm1(-b),
+    # q = 1 - p: every factor stays in [0, 1], so any finite rate gives a
+    # finite value.
+    small = jnp.abs(x.a) < 1e-6
+    b_s = jnp.where(small, 1.0, jnp.abs(x.a))
+    g = jnp.expm1(-b_s * x.p) / jnp.expm1(-b_s)
+    g = jnp.where(x.a < 0, jnp.exp(-b_s * x.q) * g, g)
+    return _lerp(x.start, x.end, jnp.where(small, x.p, g))
+
+
+def _exp_approach(x: ShapeArgs) -> jax.Array:
+    tau = jnp.maximum(x.a, 1e-12)
+    return _lerp(x.start, x.end, -jnp.expm1(-x.t / tau))
+
+
+def _geometric(x: ShapeArgs) -> jax.Array:
+    start, end = x.start, x.end
+    ok = (start > 0) & (end > 0)
+    s_safe = jnp.where(ok, start, 1.0)
+    e_safe = jnp.where(ok, end, 1.0)
+    # log(end) - log(start), not log(end / start): the ratio of two normal
+    # float32 values can leave float32's range (1e-36 / 1e3 is flushed to 0).
+    geo = s_safe * jnp.exp(x.p * (jnp.log(e_safe) - jnp.log(s_safe)))
+    return jnp.where(ok, geo, _lerp(start, end, x.p))
+
+
+def _exp_rate(x: ShapeArgs) -> jax.Array:
+    """``start * a**(q / b)``, ``q = t`` or ``floor(t / b)`` (staircase, ``c > 0``); clamped
+    at ``end`` when ``d > 0``."""
+    t, start, end, a, b, c, d = x.t, x.start, x.end, x.a, x.b, x.c, x.d
+    steps = jnp.maximum(b, 1e-12)
+    q = jnp.where(c > 0, jnp.floor(t / steps), t / steps)
+    rate_ok = a > 0
+    value = start * jnp.exp(q * jnp.log(jnp.where(rate_ok, a, 1.0)))
+    value = jnp.where(rate_ok, value, jnp.where(q > 0, 0.0, start))
+    # A growing rate (> 1, as peers allow) saturates at float32's largest
+    # finite magnitude instead of reaching inf.
+    big = jnp.finfo(value.dtype).max
+    value = jnp.clip(value, -big, big)
+    clamped = jnp.where(a < 1, jnp.maximum(value, end), jnp.minimum(value, end))
+    return jnp.where(d > 0, clamped, value)
+
+
+def _inv_sqrt(x: ShapeArgs) -> jax.Array:
+    tau = jnp.maximum(x.a, 1e-12)
+    stair = jnp.maximum(x.c, 1e-12)
+    t_s = jnp.maximum(x.t, 0)
+    t_s = jnp.where(x.c > 0, stair * jnp.floor(t_s / stair), t_s)
+    ratio = tau / (t_s + tau)
+    k = jnp.where(x.b > 0, ratio ** jnp.maximum(x.b, 1e-12), jnp.sqrt(ratio))
+    return _lerp(x.end, x.start, k)
+
+
+def _tanh(x: ShapeArgs) -> jax.Array:
+    # (1 - tanh(y)) / 2 = 1 / (1 + exp(2y)): no cancellation where tanh(y) nears 1.
+    return _lerp(x.end, x.start, jax.nn.sigmoid(-2 * (x.a * x.q + x.b * x.p)))
+
+
+def _radam(x: ShapeArgs) -> jax.Array:
+    return _lerp(x.start, x.end, radam_rectification(x.t, x.a, x.b, x.c))
+
+
+def _cosine_wave_kind(x: ShapeArgs) -> jax.Array:
+    return _cosine_wave(x.t, x.length, x.start, x.end, x.a, x.b)
+
+
+def _power_cycle_kind(x: ShapeArgs) -> jax.Array:
+    return _power_cycle(x.t, x.length, x.start, x.end, x.a)
+
+
+def _custom(x: ShapeArgs) -> jax.Array:
+    if x.fn is None:  # pragma: no cover - guarded by the engine
+        raise ValueError("custom shape without a function")
+    f = jnp.asarray(x.fn(x.p), dtype=x.p.dtype)
+    return _lerp(x.start, x.end, f)
+
+
+# The shape of each built-in kind (custom kinds, from NUM_BUILTIN on, use ``_custom``).
+SHAPE_FUNCTIONS: dict[int, Callable[[ShapeArgs], jax.Array]] = {
+    CONSTANT: _constant,
+    POWER_IN: _power_in,
+    POWER_OUT: _power_out,
+    COSINE: _cosine,
+    EXP_NORMALIZED: _exp_normalized,
+    EXP_APPROACH: _exp_approach,
+    GEOMETRIC: _geometric,
+    EXP_RATE: _exp_rate,
+    INV_SQRT: _inv_sqrt,
+    TANH: _tanh,
+    RADAM: _radam,
+    COSINE_WAVE: _cosine_wave_kind,
+    POWER_CYCLE: _power_cycle_kind,
+}
+assert len(SHAPE_FUNCTIONS) == NUM_BUILTIN
+
+# Kinds whose first parameter is an exponent that 1 makes plain (linear, cosine).
+UNIT_POWER_KINDS = (POWER_IN, POWER_OUT, COSINE)
+# Kinds that do not use the progress p, q (they read the time t directly).
+_TIME_KINDS = (CONSTANT, EXP_APPROACH, EXP_RATE, INV_SQRT, RADAM, COSINE_WAVE, POWER_CYCLE)
+
+
 def evaluate(
     kind: int,
     t: jax.Array,
@@ -369,6 +537,7 @@ def evaluate(
     progress: tuple[jax.Array, jax.Array, jax.Array] | None = None,
     *,
     warp: bool = True,
+    unit_power: bool = False,
 ) -> jax.Array:
     """Value of a phase of shape ``kind`` at ``t`` steps into it (``t`` float, >= 0).
 
@@ -379,76 +548,24 @@ def evaluate(
     ``(t, length, left)`` from which the progress ``p`` and ``1 - p`` are taken
     instead (the engine passes real steps of a stretched cycle, exact where the
     position scaled back to the first cycle is not). ``warp=False`` promises
-    that no progress warp applies (``d`` is 0 or 1), which skips its cost.
-    Every branch is safe for a zero ``length`` (the phase counts as complete)
-    and never divides by zero.
+    that no progress warp applies (``d`` is 0 or 1), which skips its cost;
+    ``unit_power=True`` that power and cosine exponents are 1. Every shape is
+    safe for a zero ``length`` (the phase counts as complete) and never
+    divides by zero. The shape of each kind is the function in
+    ``SHAPE_FUNCTIONS``.
     """
     a, b, c, d = (params[..., i] for i in range(NUM_PARAMS))
-    t_p, len_p, left_p = (t, length, left) if progress is None else progress
-    p = _progress(t_p, len_p)
-    q = _remaining(len_p - t_p if left_p is None else left_p, len_p)
-    if warp and (kind in PROGRESS_KINDS or kind >= NUM_BUILTIN):
-        p, q = _warp(p, q, d)
-    if kind == CONSTANT:
-        return start + jnp.zeros_like(t)
-    if kind in (POWER_IN, POWER_OUT):
-        # p**a and 1 - p**a (or q**a and 1 - q**a), each accurate where it is small:
-        # 1 - x**a from y = 1 - x while y is small, else as the complement of w_x,
-        # so that the weights sum to 1 (start == end gives a constant).
-        x, y = (p, q) if kind == POWER_IN else (q, p)
-        a = jnp.maximum(a, 1e-12)
-        w_x = x**a
-        w_y = jnp.where(y < 0.5, -jnp.expm1(a * jnp.log1p(-jnp.minimum(y, 0.5))), 1 - w_x)
-        w_start, w_end = (w_y, w_x) if kind == POWER_IN else (w_x, w_y)
-        return _mix(start, end, w_start, w_end)
-    if kind == COSINE:
-        # (1 + cos(pi p)) / 2 = sin(pi q / 2)**2 and its complement sin(pi p / 2)**2.
-        w_start = jnp.sin(0.5 * jnp.pi * q) ** 2
-        w_end = jnp.sin(0.5 * jnp.pi * p) ** 2
-        w_start_a = w_start ** jnp.maximum(a, 1e-12)
-        w_end = jnp.where(a == 1, w_end, 1 - w_start_a)
-        return _mix(start, end, w_start_a, w_end)
-    if kind == EXP_NORMALIZED:
-        small = jnp.abs(a) < 1e-6
-        a_s = jnp.where(small, 1.0, a)
-        f = jnp.where(small, p, jnp.expm1(-a_s * p) / jnp.expm1(-a_s))
-        return _lerp(start, end, f)
-    if kind == EXP_APPROACH:
-        tau = jnp.maximum(a, 1e-12)
-        return _lerp(start, end, -jnp.expm1(-t / tau))
-    if kind == GEOMETRIC:
-        ok = (start > 0) & (end > 0)
-        s_safe = jnp.where(ok, start, 1.0)
-        e_safe = jnp.where(ok, end, 1.0)
-        geo = s_safe * jnp.exp(p * jnp.log(e_safe / s_safe))
-        return jnp.where(ok, geo, _lerp(start, end, p))
-    if kind == EXP_RATE:
-        steps = jnp.maximum(b, 1e-12)
-        q = jnp.where(c > 0, jnp.floor(t / steps), t / steps)
-        rate_ok = a > 0
-        value = start * jnp.exp(q * jnp.log(jnp.where(rate_ok, a, 1.0)))
-        value = jnp.where(rate_ok, value, jnp.where(q > 0, 0.0, start))
-        clamped = jnp.where(a < 1, jnp.maximum(value, end), jnp.minimum(value, end))
-        return jnp.where(d > 0, clamped, value)
-    if kind == INV_SQRT:
-        tau = jnp.maximum(a, 1e-12)
-        stair = jnp.maximum(c, 1e-12)
-        t_s = jnp.maximum(t, 0)
-        t_s = jnp.where(c > 0, stair * jnp.floor(t_s / stair), t_s)
-        ratio = tau / (t_s + tau)
-        return _lerp(end, start, jnp.where(b > 0, ratio ** jnp.maximum(b, 1e-12), jnp.sqrt(ratio)))
-    if kind == TANH:
-        # (1 - tanh(x)) / 2 = 1 / (1 + exp(2x)): no cancellation where tanh(x) nears 1.
-        return _lerp(end, start, jax.nn.sigmoid(-2 * (a * q + b * p)))
-    if kind == RADAM:
-        return _lerp(start, end, radam_rectification(t, a, b, c))
-    if kind == COSINE_WAVE:
-        return _cosine_wave(t, length, start, end, a, b)
-    if kind == POWER_CYCLE:
-        return _power_cycle(t, length, start, end, a)
+    if kind in _TIME_KINDS:
+        p = q = t  # unused by these shapes
+    else:
+        t_p, len_p, left_p = (t, length, left) if progress is None else progress
+        p = _progress(t_p, len_p)
+        q = _remaining(len_p - t_p if left_p is None else left_p, len_p)
+        if warp and (kind in PROGRESS_KINDS or kind >= NUM_BUILTIN):
+            p, q = _warp(p, q, d)
+    x = ShapeArgs(t, length, start, end, a, b, c, d, p, q, fn, unit_power)
     if kind >= NUM_BUILTIN:
-        if fn is None:  # pragma: no cover - guarded by the engine
-            raise ValueError("custom shape without a function")
-        f = jnp.asarray(fn(p), dtype=p.dtype)
-        return _lerp(start, end, f)
-    raise ValueError(f"unknown shape id {kind}")  # pragma: no cover
+        return _custom(x)
+    if kind not in SHAPE_FUNCTIONS:  # pragma: no cover
+        raise ValueError(f"unknown shape id {kind}")
+    return SHAPE_FUNCTIONS[kind](x)

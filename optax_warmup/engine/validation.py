@@ -3,6 +3,13 @@
 Concrete arguments (Python numbers, NumPy values, concrete JAX arrays) are
 checked eagerly and raise ``ValueError`` naming the argument. Traced arguments
 cannot raise; each helper documents the clamp it applies instead.
+
+Values are computed in float32, so a value must be a real number that float32
+holds: finite and at most ``3.4028235e38`` in magnitude (a finite Python
+float such as ``1e39`` becomes inf after the cast). Magnitudes below float32's
+smallest normal number (``1.1754944e-38``) are accepted and may be flushed to
+0 by the backend. Wrong types (``None``, strings, bytes, complex
+numbers) raise ``ValueError`` naming the argument, at construction.
 """
 
 from __future__ import annotations
@@ -16,6 +23,10 @@ from jax.core import Tracer
 from jax.typing import ArrayLike
 
 _INT32_MAX = int(np.iinfo(np.int32).max)
+_INT64_MAX = int(np.iinfo(np.int64).max)
+F32_MAX = float(np.finfo(np.float32).max)
+F32_TINY = float(np.finfo(np.float32).tiny)
+LOG_F32_MAX = float(np.log(F32_MAX))
 
 
 def is_traced(x: Any) -> bool:
@@ -24,13 +35,20 @@ def is_traced(x: Any) -> bool:
 
 
 def concrete_value(x: Any) -> np.ndarray | None:
-    """Return ``x`` as a NumPy array when its value is known, else ``None``."""
+    """Return ``x`` as a NumPy array when its value is known, else ``None``.
+
+    Values NumPy cannot hold as numbers (``None``, bytes, ragged lists, Python
+    ints beyond 64 bits) come back as an ``object`` array for the checks to
+    reject by name.
+    """
     if is_traced(x):
         return None
     try:
         return np.asarray(x)
     except Exception:
-        return None
+        a = np.empty((), dtype=object)
+        a[()] = x
+        return a
 
 
 def x64_enabled() -> bool:
@@ -44,18 +62,66 @@ def index_dtype() -> jnp.dtype:
 
 
 def _describe(value: np.ndarray) -> str:
-    return repr(value.item()) if value.ndim == 0 else repr(value.tolist())
+    text = repr(value.item()) if value.ndim == 0 else repr(value.tolist())
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
-def check_finite(name: str, value: ArrayLike) -> None:
-    """Raise ``ValueError`` if a concrete ``value`` holds NaN or inf."""
+def _is_big_int(v: np.ndarray) -> bool:
+    """A Python int too large for NumPy's integer types (an object array)."""
+    return v.dtype == object and v.ndim == 0 and type(v.item()) is int
+
+
+def _check_scalar(name: str, v: np.ndarray, scalar: bool) -> None:
+    if scalar and v.ndim != 0 and not _is_big_int(v):
+        raise ValueError(f"{name} must be a single number, got {_describe(v)}.")
+
+
+def check_finite(name: str, value: object, *, scalar: bool = False) -> None:
+    """Raise ``ValueError`` unless a concrete ``value`` is a real number float32 holds.
+
+    Rejected: NaN and inf; finite values beyond float32's range (``1e39``,
+    which the cast turns into inf); complex numbers; anything not a number
+    (``None``, strings, bytes, ragged lists); with ``scalar=True``, arrays and
+    lists. Traced values are not checked.
+    """
     v = concrete_value(value)
     if v is None:
         return
-    if v.dtype.kind in "fc" and not np.all(np.isfinite(v)):
-        raise ValueError(f"{name} must be finite, got {_describe(v)}.")
-    if v.dtype.kind not in "biufc":
+    if v.dtype != object:
+        _check_scalar(name, v, scalar)
+    if _is_big_int(v):
+        raise ValueError(f"{name}={v.item()} does not fit float32 (|x| <= {F32_MAX:.8g}).")
+    if v.dtype.kind == "c":
+        raise ValueError(f"{name} must be a real number, got {_describe(v)}.")
+    if v.dtype.kind not in "biuf":
         raise ValueError(f"{name} must be a number, got {_describe(v)}.")
+    if v.dtype.kind == "f":
+        if not np.all(np.isfinite(v)):
+            raise ValueError(f"{name} must be finite, got {_describe(v)}.")
+        mag = np.abs(v.astype(np.float64))
+        if np.any(mag > F32_MAX):
+            raise ValueError(
+                f"{name}={_describe(v)} does not fit float32 (|x| <= {F32_MAX:.8g}); "
+                "it would become inf."
+            )
+    elif v.dtype.kind in "iu" and np.any(np.abs(v.astype(np.float64)) > F32_MAX):
+        raise ValueError(f"{name}={_describe(v)} does not fit float32.")  # pragma: no cover
+
+
+def check_growth(name: str, value: ArrayLike, log_peak: float, where: str) -> None:
+    """Raise ``ValueError`` naming ``name`` if a schedule would overflow float32.
+
+    ``log_peak`` is the natural log of the largest magnitude the schedule
+    reaches (computed by the caller in float64 from concrete arguments, e.g.
+    ``log|peak| + (cycles - 1) log(cycle_decay)``); ``where`` says when it is
+    reached. Traced arguments are the caller's to clamp.
+    """
+    if log_peak > LOG_F32_MAX:
+        raise ValueError(
+            f"{name}={_describe(np.asarray(value))} makes the schedule overflow float32 "
+            f"(about 1e{log_peak / np.log(10):.0f} {where}; float32 holds up to "
+            f"{F32_MAX:.3g})."
+        )
 
 
 def check_range(
@@ -66,9 +132,11 @@ def check_range(
     high: float | None = None,
     low_open: bool = False,
     high_open: bool = False,
+    scalar: bool = False,
 ) -> None:
-    """Raise ``ValueError`` if a concrete ``value`` lies outside the interval."""
-    check_finite(name, value)
+    """Raise ``ValueError`` if a concrete ``value`` lies outside the interval
+    (or, with ``scalar=True``, is not a single number)."""
+    check_finite(name, value, scalar=scalar)
     v = concrete_value(value)
     if v is None:
         return
@@ -85,15 +153,66 @@ def check_range(
         raise ValueError(f"{name} must lie in {lo}{lo_s}, {hi_s}{hi}, got {_describe(v)}.")
 
 
-def check_duration(name: str, value: ArrayLike) -> None:
+def check_cycle_decay(
+    name: str,
+    cycle_decay: ArrayLike,
+    *,
+    starts: ArrayLike,
+    ends: ArrayLike,
+    scales: ArrayLike,
+    period: ArrayLike,
+    num_cycles: ArrayLike | None,
+    cycle_mul: ArrayLike,
+) -> None:
+    """Raise ``ValueError`` if a concrete ``cycle_decay > 1`` overflows float32.
+
+    Cycle ``i``'s values are ``x * cycle_decay**(i * scale)``. The last cycle a
+    count can reach is the smaller of ``num_cycles`` and the cycles that fit
+    in the index range (``period`` steps each, times ``cycle_mul**i``); the
+    largest value there must fit float32. Traced arguments are not checked.
+    """
+    check_range(name, cycle_decay, low=0.0)
+    parts = [concrete_value(x) for x in (cycle_decay, starts, ends, scales, period, cycle_mul)]
+    limit = None if num_cycles is None else concrete_value(num_cycles)
+    if any(p is None for p in parts) or (num_cycles is not None and limit is None):
+        return
+    decay, s, e, sc, per, mul = (np.asarray(p, dtype=np.float64) for p in parts)
+    if decay.ndim or mul.ndim or float(decay) <= 1.0:
+        return
+    idx_max = float(np.iinfo(index_dtype()).max)
+    per_f = max(float(np.sum(per)), 1.0)
+    mul_f = float(mul)
+    if mul_f > 1.0:
+        fit = np.floor(np.log1p(idx_max * (mul_f - 1.0) / per_f) / np.log(mul_f)) + 1.0
+    else:
+        fit = np.floor(idx_max / per_f) + 1.0
+    cycles = fit if limit is None else min(fit, float(np.max(limit)))
+    sc = np.broadcast_to(sc, (max(s.size, 1), 2)) if sc.ndim else np.zeros((1, 2))
+    log_peak = -np.inf
+    for x, k in ((s, sc[..., 0]), (e, sc[..., 1])):
+        mag = np.abs(np.broadcast_to(x, k.shape))
+        ok = mag > 0
+        if np.any(ok):
+            logs = np.log(mag[ok]) + (cycles - 1.0) * np.maximum(k[ok], 0.0) * np.log(decay)
+            log_peak = max(log_peak, float(np.max(logs)))
+    where = f"in cycle {int(cycles) - 1}; limit the number of cycles or lower it"
+    check_growth(name, decay, log_peak, where)
+
+
+def check_duration(name: str, value: ArrayLike, *, scalar: bool = False) -> None:
     """Check a step count: a non-negative whole number that fits the index dtype.
 
-    Traced durations are not checked; :func:`as_duration` rounds them to the
-    nearest integer and clamps them at zero.
+    ``scalar=True`` also refuses arrays and lists. Traced durations are not
+    checked; :func:`as_duration` rounds them to the nearest integer and clamps
+    them at zero.
     """
     v = concrete_value(value)
     if v is None:
         return
+    if v.dtype != object:
+        _check_scalar(name, v, scalar)
+    if _is_big_int(v) or (v.dtype.kind == "u" and np.any(v > _INT64_MAX)):
+        raise ValueError(f"{name}={_describe(v)} exceeds the int64 range of step counts.")
     if v.dtype.kind not in "biuf":
         raise ValueError(f"{name} must be a whole number of steps, got {_describe(v)}.")
     if v.dtype.kind == "f":
@@ -106,6 +225,8 @@ def check_duration(name: str, value: ArrayLike) -> None:
             )
     if np.any(v < 0):
         raise ValueError(f"{name} must be >= 0, got {_describe(v)}.")
+    if np.any(v.astype(np.float64) >= 2.0**63):
+        raise ValueError(f"{name}={_describe(v)} exceeds the int64 range of step counts.")
     if not x64_enabled() and np.any(v > _INT32_MAX):
         raise ValueError(
             f"{name}={_describe(v)} exceeds the int32 range; enable 64-bit counts with "

@@ -24,6 +24,11 @@ Durations carry explicit units (see ``_units``): ``2000`` or ``"2k"`` steps,
 write it. The unit settings (``total_steps``, ``steps_per_epoch``,
 ``batch_size``, ``tokens_per_step``, ``seq_len``) may sit on any node and
 apply to it and the nodes below, or be passed to :func:`from_config`.
+
+Values are plain numbers (finite, within float32's range) or the unit strings
+above, written with ASCII digits. A config is at most ``MAX_DEPTH`` (32)
+levels deep and holds at most ``MAX_NODES`` (200 000) values, counted after
+YAML aliases are expanded (a "billion laughs" document is refused at once).
 """
 
 from __future__ import annotations
@@ -134,6 +139,31 @@ _REGISTRY: dict[str, Callable[..., Any]] = {
 }
 _ALIASES = {"wsd": "warmup_stable_decay", "constant": "constant_schedule"}
 
+MAX_DEPTH = 32
+MAX_NODES = 200_000
+
+
+def check_size(config: Any, name: str = "config") -> None:
+    """Raise ``ValueError`` if ``config`` nests deeper than ``MAX_DEPTH`` levels or
+    holds more than ``MAX_NODES`` values (shared references, as YAML aliases make,
+    counted each time they are reached). Stops as soon as a limit is passed."""
+    stack: list[tuple[Any, int]] = [(config, 0)]
+    seen = 0
+    while stack:
+        node, depth = stack.pop()
+        seen += 1
+        if seen > MAX_NODES:
+            raise ValueError(
+                f"{name} holds more than {MAX_NODES} values (YAML aliases expanded); "
+                "refusing to read it."
+            )
+        if depth > MAX_DEPTH:
+            raise ValueError(f"{name} is nested more than {MAX_DEPTH} levels deep.")
+        if isinstance(node, Mapping):
+            stack.extend((x, depth + 1) for x in node.values())
+        elif isinstance(node, list | tuple):
+            stack.extend((x, depth + 1) for x in node)
+
 
 def register(kind: str, fn: Callable[..., Any]) -> None:
     """Make ``{"kind": kind, ...}`` call ``fn`` with the node's other keys as arguments.
@@ -192,6 +222,7 @@ def from_config(
       ...
       ValueError: config.warmup_steps=0.1 is ambiguous or not a whole number: ...
     """
+    check_size(config)
     ctx = _units.UnitContext().with_updates(
         total_steps=total_steps,
         steps_per_epoch=steps_per_epoch,
@@ -226,7 +257,9 @@ def _number(x: Any, name: str) -> Any:
         return None
     if isinstance(x, list | tuple):
         return [_number(e, f"{name}[{i}]") for i, e in enumerate(x)]
-    return _units.to_value(_units.as_quantity(x, name), name)
+    value = _units.to_value(_units.as_quantity(x, name), name)
+    v.check_finite(name, value)
+    return value
 
 
 def _shape(x: Any, name: str) -> _shapes.ShapeLike:
@@ -421,6 +454,20 @@ def _build_phases(node: Mapping[str, Any], ctx: _units.UnitContext, path: str) -
         for k, x in _read_phase(ph, ctx, f"{path}.phases[{i}]").items():
             cols[k].append(x)
     cyc = _read_cycles(node.get("cycles"), ctx, path)
+    if cyc:
+        try:
+            v.check_cycle_decay(
+                f"{path}.cycles.decay",
+                cyc["cycle_decay"],
+                starts=np.asarray(cols["start"], np.float64),
+                ends=np.asarray(cols["end"], np.float64),
+                scales=np.asarray(cols["scale"], np.float64),
+                period=np.asarray(cols["span"][_cycle_index(cyc["cycle_start"]) :], np.int64),
+                num_cycles=cyc["num_cycles"],
+                cycle_mul=cyc["cycle_mul"],
+            )
+        except (ValueError, TypeError) as e:
+            raise ValueError(f"{path}: {e}") from None
     dtype = node.get("dtype")
     if dtype is not None and not isinstance(dtype, str):
         raise ValueError(f"{path}.dtype must be a dtype name such as 'float32', got {dtype!r}.")
@@ -489,6 +536,11 @@ def _read_cycles(cycles: Any, ctx: _units.UnitContext, path: str) -> dict[str, A
         "cycle_mul": _number(cycles.get("mul", 1.0), f"{path}.cycles.mul"),
         "cycle_decay": _number(cycles.get("decay", 1.0), f"{path}.cycles.decay"),
     }
+
+
+def _cycle_index(start: Any) -> int:
+    """A ``cycles.start`` index for slicing (the engine checks it properly)."""
+    return start if isinstance(start, int) and not isinstance(start, bool) and start >= 0 else 0
 
 
 def to_config(schedule: Schedule) -> dict[str, Any]:

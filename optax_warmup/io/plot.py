@@ -20,6 +20,11 @@ def resolve(schedule: Any) -> Any:
     return schedule
 
 
+def escape_text(text: str | None) -> str | None:
+    """``text`` shown literally by matplotlib: ``$`` escaped (no mathtext)."""
+    return None if text is None else str(text).replace("$", "\\$")
+
+
 def plot(
     schedules: Any,
     num_steps: int,
@@ -34,7 +39,8 @@ def plot(
       schedules: a schedule, a spec string, a config dict, or a list of them.
       num_steps: how many counts to draw.
       ax: a matplotlib ``Axes`` to draw on; a new figure when ``None``.
-      labels: one legend label per schedule (default: the spec strings).
+      labels: one legend label per schedule (default: the spec strings), shown
+        literally (a ``$`` is not read as mathtext).
       **line_kwargs: passed to ``ax.plot`` for every line.
 
     Returns:
@@ -71,7 +77,7 @@ def plot(
         _, ax = plt.subplots()
     for s, label in zip(resolved, labels, strict=True):
         counts = _preview.sample_counts(s, num_steps)
-        ax.plot(counts, _preview.evaluate(s, counts), label=label, **line_kwargs)
+        ax.plot(counts, _preview.evaluate(s, counts), label=escape_text(label), **line_kwargs)
     ax.set_xlabel("step (updates applied)")
     ax.set_ylabel("value")
     if any(label is not None for label in labels):

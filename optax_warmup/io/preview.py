@@ -7,6 +7,7 @@ Python values.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import jax
@@ -42,10 +43,13 @@ def evaluate(schedule: Any, counts: Any) -> np.ndarray:
 
     Compiled once per bucket of sizes (powers of two from 4096 up to 2**20
     counts at a time), so a preview compiles once or twice whatever it asks for.
+    Counts beyond the index dtype's range (int32 without x64) saturate at its
+    largest value, as the schedules' own counts do, instead of wrapping.
     """
     s = _combine.as_schedule(schedule)
     counts = np.asarray(counts, dtype=np.int64).reshape(-1)
     idt = v.index_dtype()
+    counts = np.clip(counts, np.iinfo(idt).min, np.iinfo(idt).max)
     parts = []
     for i in range(0, max(counts.size, 1), _CHUNK):
         chunk = counts[i : i + _CHUNK]
@@ -78,8 +82,7 @@ def schedule_length(schedule: Any) -> int | None:
             limit = int(np.asarray(schedule.num_cycles))
             n = limit if limit < np.iinfo(np.int32).max else _SHOWN_CYCLES
             mul = float(np.asarray(schedule.cycle_mul))
-            cycles = n if mul == 1 else (mul**n - 1) / (mul - 1)
-            return prefix + round(body * cycles)
+            return min(prefix + round(body * _cycle_lengths(n, mul)), _MAX_LENGTH)
         total = int(spans.sum())
         if spans[-1] == 0 and schedule.kinds[-1] in _OPEN_ENDED:
             total += max(10 * total, 1000)
@@ -94,6 +97,19 @@ def schedule_length(schedule: Any) -> int | None:
         tail = schedule_length(schedule.pieces[-1]) if schedule.rebase else None
         return last + (tail or 0) or None
     return None
+
+
+_MAX_LENGTH = 2**62
+
+
+def _cycle_lengths(n: int, mul: float) -> float:
+    """``1 + mul + ... + mul**(n - 1)`` (the length of ``n`` cycles in first-cycle
+    lengths), capped at ``2**62`` instead of overflowing."""
+    if mul == 1:
+        return float(n)
+    if n * math.log(mul) > math.log(float(_MAX_LENGTH)) + math.log(mul):
+        return float(_MAX_LENGTH)
+    return (mul**n - 1) / (mul - 1)
 
 
 def warmup_steps(schedule: Any, num_steps: int) -> int:
@@ -198,8 +214,8 @@ def key_steps(schedule: Any, num_steps: int, warmup: int) -> list[tuple[int, str
             mul = float(np.asarray(schedule.cycle_mul))
             limit = int(np.asarray(schedule.num_cycles))
             for k in range(1, min(_SHOWN_CYCLES, limit)):
-                done = k if mul == 1 else (mul**k - 1) / (mul - 1)
-                add(prefix + round(body * done), f"cycle {k + 1} starts")
+                done = min(body * _cycle_lengths(k, mul), _MAX_LENGTH)
+                add(prefix + round(done), f"cycle {k + 1} starts")
     for q in (1, 2, 3):
         add(q * num_steps // 4, f"{25 * q}% of the run")
     add(num_steps - 1, "last update")
@@ -218,20 +234,42 @@ def sample_counts(schedule: Any, num_steps: int, max_points: int = 2000) -> np.n
     return c[(c >= 0) & (c < num_steps)]
 
 
+# Up to this many steps, ``compare`` evaluates every step; beyond, the sample
+# counts of both schedules (evenly spaced plus both sides of every boundary).
+MAX_EXACT_STEPS = 1 << 21
+
+
 def compare(a: Any, b: Any, num_steps: int, tol: float, max_ranges: int = 5) -> dict[str, Any]:
     """Where and by how much two schedules differ over counts ``0 .. num_steps - 1``.
 
     Two values differ when ``|a - b| > tol * peak``, ``peak`` the largest
-    magnitude either schedule reaches. Returns a JSON-serialisable dict.
+    finite magnitude either schedule reaches; a step where either value is not
+    finite (NaN, inf) always differs. Up to ``MAX_EXACT_STEPS`` (2**21) steps
+    every step is compared; beyond, only sampled counts (evenly spaced, plus
+    both sides of each phase boundary), and ``"sampled"`` gives how many:
+    ``num_differ`` and the ranges then count sampled steps (a range runs from
+    the first to the last differing sample). Returns a dict for
+    ``json.dumps``; values that are not finite are ``None``.
     """
-    counts = np.arange(num_steps)
-    va = evaluate(a, counts).astype(np.float64)
-    vb = evaluate(b, counts).astype(np.float64)
-    diff = np.abs(va - vb)
-    peak = float(max(np.abs(va).max(), np.abs(vb).max(), 0.0)) if num_steps else 0.0
+    if num_steps <= MAX_EXACT_STEPS:
+        counts = np.arange(num_steps)
+        sampled = None
+    else:
+        counts = np.union1d(
+            sample_counts(a, num_steps, 1 << 16), sample_counts(b, num_steps, 1 << 16)
+        )
+        sampled = int(counts.size)
+    with np.errstate(all="ignore"):
+        va = evaluate(a, counts).astype(np.float64)
+        vb = evaluate(b, counts).astype(np.float64)
+        finite = np.isfinite(va) & np.isfinite(vb)
+        diff = np.where(finite, np.abs(va - vb), np.inf)
+        mags = np.abs(np.concatenate([va[np.isfinite(va)], vb[np.isfinite(vb)], [0.0]]))
+    n = counts.size
+    peak = float(mags.max())
     scale = peak if peak > 0 else 1.0
     bad = diff > tol * scale
-    i = int(diff.argmax()) if num_steps else 0
+    i = int(diff.argmax()) if n else 0
     ranges = []
     if bad.any():
         edges = np.diff(np.concatenate([[0], bad.astype(np.int8), [0]]))
@@ -240,25 +278,32 @@ def compare(a: Any, b: Any, num_steps: int, tol: float, max_ranges: int = 5) -> 
             j = s0 + int(diff[s0:s1].argmax())
             ranges.append(
                 {
-                    "first": int(s0),
-                    "last": int(s1 - 1),
-                    "max_abs_diff": float(diff[j]),
-                    "at": int(j),
+                    "first": int(counts[s0]),
+                    "last": int(counts[s1 - 1]),
+                    "max_abs_diff": _finite_or_none(diff[j]),
+                    "at": int(counts[j]),
                 }
             )
-    first = int(np.argmax(bad)) if bad.any() else None
+    first = int(counts[int(np.argmax(bad))]) if bad.any() else None
     return {
         "steps": num_steps,
+        "sampled": sampled,
         "tolerance": tol,
         "peak": peak,
         "equal": not bool(bad.any()),
-        "max_abs_diff": float(diff[i]) if num_steps else 0.0,
-        "max_rel_diff": float(diff[i]) / scale if num_steps else 0.0,
-        "at": i,
-        "a_at": float(va[i]) if num_steps else None,
-        "b_at": float(vb[i]) if num_steps else None,
+        "max_abs_diff": _finite_or_none(diff[i]) if n else 0.0,
+        "max_rel_diff": _finite_or_none(diff[i] / scale) if n else 0.0,
+        "at": int(counts[i]) if n else 0,
+        "a_at": _finite_or_none(va[i]) if n else None,
+        "b_at": _finite_or_none(vb[i]) if n else None,
         "num_differ": int(bad.sum()),
         "first_differ": first,
         "ranges": ranges,
         "num_ranges": int(np.sum(np.diff(np.concatenate([[0], bad.astype(np.int8)])) == 1)),
     }
+
+
+def _finite_or_none(x: Any) -> float | None:
+    """``float(x)``, or ``None`` when it is NaN or infinite (strict JSON has neither)."""
+    f = float(x)
+    return f if np.isfinite(f) else None

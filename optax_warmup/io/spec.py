@@ -135,6 +135,10 @@ _SETTINGS = (
     *_RAMP_SETTINGS,
 )
 _OPS = "()=,>@"
+# Bounds on the work a spec can ask for: its length in characters and the
+# nesting depth of cycle(...) (each level a recursion of the parser).
+MAX_SPEC_LENGTH = 4096
+MAX_NESTING = 16
 _NUMBER = re.compile(_units.NUMBER_RE)
 _WORDS = {
     "how": "write whole steps (2000, 2k), a percentage of total= (10%), epochs (0.5ep), "
@@ -261,6 +265,7 @@ class _Parser:
         self.text = text
         self.toks = _lex(text)
         self.pos = 0
+        self.depth = 0
 
     def error(self, message: str, col: int) -> SpecError:
         return SpecError(message, col, self.text)
@@ -316,7 +321,11 @@ class _Parser:
         self.advance()
         if tok.text == "cycle":
             self.expect("(", "after cycle")
+            if self.depth >= MAX_NESTING:
+                raise self.error(f"cycle(...) nested deeper than {MAX_NESTING} levels", tok.col)
+            self.depth += 1
             body = self.chain()
+            self.depth -= 1
             args = []
             while self.at(","):
                 self.advance()
@@ -383,6 +392,7 @@ class _Compiler:
         self.peak = 1.0
         self.end = _Level(0.0, 0.0)
         self.cycle: dict[str, Any] = {}
+        self.cycle_col = 1
         self.warmup_span = 0
         self.clock: str | None = None  # "tokens" / "examples" under a batch ramp
         self.ramp: Any = None
@@ -673,6 +683,7 @@ class _Compiler:
             if n != int(n) or n < 1:
                 raise self.error(f"n must be a whole number of cycles >= 1, got {n:g}", kw["n"].col)
             out["num_cycles"] = int(n)
+        self.cycle_col = kw["decay"].col if "decay" in kw else el.col
         for key, name, low in (("mul", "cycle_mul", 1.0), ("decay", "cycle_decay", 0.0)):
             if key in kw:
                 x = self.number(kw[key], key)
@@ -687,8 +698,16 @@ def compile_spec(text: str, **context: Any) -> CompiledSpec:
 
     ``context`` holds default unit settings (``total_steps``,
     ``steps_per_epoch``, ``batch_size``, ``tokens_per_step``, ``seq_len``);
-    the spec's own settings override them.
+    the spec's own settings override them. A spec longer than
+    ``MAX_SPEC_LENGTH`` (4096) characters, nested deeper than ``MAX_NESTING``
+    (16) ``cycle(...)`` levels or not a ``str`` raises ``ValueError``.
     """
+    if not isinstance(text, str):
+        raise ValueError(f"spec must be a string, got {type(text).__name__} {text!r:.60}.")
+    if len(text) > MAX_SPEC_LENGTH:
+        raise ValueError(
+            f"spec is {len(text)} characters long; at most {MAX_SPEC_LENGTH} are accepted."
+        )
     chain, settings = _Parser(text).parse()
     c = _Compiler(text, _units.UnitContext())
     with c.at(1):
@@ -699,6 +718,20 @@ def compile_spec(text: str, **context: Any) -> CompiledSpec:
         span = sum(int(p.span) for p in phases)  # type: ignore[arg-type]
         if span > total:
             raise c.error(f"the segments span {span} steps, more than total={total}", total_arg.col)
+    if c.cycle.get("cycle_decay") is not None:
+        first = c.cycle["cycle_start"]
+        body = phases[first:]
+        with c.at(c.cycle_col):
+            _validation.check_cycle_decay(
+                "decay",
+                c.cycle["cycle_decay"],
+                starts=[float(p.start) for p in phases],  # type: ignore[arg-type]
+                ends=[float(p.end) for p in phases],  # type: ignore[arg-type]
+                scales=[[float(p.scale_start), float(p.scale_end)] for p in phases],  # type: ignore[arg-type]
+                period=sum(int(p.span) for p in body),  # type: ignore[arg-type]
+                num_cycles=c.cycle.get("num_cycles"),
+                cycle_mul=c.cycle.get("cycle_mul", 1.0),
+            )
     if c.ramp is not None:
         return _on_ramp(c, phases, total)
     with c.at(1):

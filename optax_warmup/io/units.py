@@ -39,7 +39,11 @@ UNITS = {
     "token": "tokens",
     "tokens": "tokens",
 }
-NUMBER_RE = r"(?:\d[\d_]*(?:\.[\d_]*)?|\.\d[\d_]*)(?:[eE][+-]?\d+)?"
+# ASCII digits only: Python's \d (and float()) also accept other scripts' digits.
+NUMBER_RE = r"(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9][0-9_]*)(?:[eE][+-]?[0-9]+)?"
+# The largest step count a duration may name (int64; without x64 the engine
+# saturates counts at int32's maximum).
+MAX_STEPS = 2**63 - 1
 _QUANTITY = re.compile(
     rf"^\s*(?P<num>{NUMBER_RE})(?P<suffix>[kMBGT])?\s*(?P<unit>%|[A-Za-z]+)?\s*$"
 )
@@ -154,32 +158,43 @@ def to_steps(
     what = f"{name}={q.text or repr(x)}"
     if not math.isfinite(x) or x < 0:
         raise ValueError(f"{what}: a duration must be a non-negative number.")
+    steps = _to_steps(q, ctx, what, allow_percent, words)
+    if not math.isfinite(steps) or steps > MAX_STEPS:
+        raise ValueError(f"{what} is {steps:.3g} steps, beyond the int64 range of step counts.")
+    return round(steps)
+
+
+def _to_steps(
+    q: Quantity, ctx: UnitContext, what: str, allow_percent: bool, words: dict[str, str]
+) -> float:
+    """``q`` in steps, unrounded (see :func:`to_steps`)."""
+    x = q.value
     if q.unit in (None, "steps"):
         ambiguous = q.unit is None and q.has_point and 0 < x <= 1
         if ambiguous or x != math.floor(x):
             raise ValueError(f"{what} is ambiguous or not a whole number: {words['how']}.")
-        return int(x)
+        return x
     if q.unit == "%":
         if not allow_percent:
             raise ValueError(f"{what}: this duration cannot be a percentage of the run.")
         if ctx.total_steps is None:
             raise ValueError(f"{what} is a percentage of the run: give {words['total_steps']}.")
-        return round(x * ctx.total_steps / 100)
+        return x * ctx.total_steps / 100
     if q.unit == "epochs":
         if ctx.steps_per_epoch is None:
             raise ValueError(f"{what} is in epochs: give {words['steps_per_epoch']}.")
-        return round(x * ctx.steps_per_epoch)
+        return x * ctx.steps_per_epoch
     if q.unit == "examples":
         if ctx.batch_size is None:
             raise ValueError(f"{what} counts examples: give {words['batch_size']}.")
-        return round(x / ctx.batch_size)
+        return x / ctx.batch_size
     if q.unit == "tokens":
         per_step = ctx.tokens_per_step
         if per_step is None and ctx.batch_size is not None and ctx.seq_len is not None:
             per_step = ctx.batch_size * ctx.seq_len
         if per_step is None:
             raise ValueError(f"{what} counts tokens: give {words['tokens_per_step']}.")
-        return round(x / per_step)
+        return x / per_step
     raise ValueError(f"{what}: a duration cannot be a multiple of the peak.")
 
 

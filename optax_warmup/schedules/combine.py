@@ -2,8 +2,9 @@
 
 These nodes accept any schedule, including a user's own ``count -> value``
 function. Joining the library's own schedules goes through the phase engine
-instead (see :func:`optax_warmup.join`), which stays O(1) in the number of
-pieces; the generic join here costs one evaluation per piece.
+instead (see :func:`optax_warmup.join`), which finds the piece of a count in
+O(1) (concrete boundaries) or O(log N) steps; the generic join here costs one
+evaluation per piece.
 """
 
 from __future__ import annotations

@@ -338,10 +338,14 @@ def cyclic(
       schedule: a non-cyclic library schedule with a positive total span.
       num_cycles: cycle limit (``None``: no limit).
       cycle_mul: cycle length multiplier (>= 1).
-      cycle_decay: peak multiplier per cycle (>= 0).
+      cycle_decay: peak multiplier per cycle (>= 0). A concrete value above 1
+        whose growth overflows float32 within the cycles a count can reach
+        raises ``ValueError``.
 
     Returns:
-      A cyclic schedule, evaluated in O(1) whatever the number of cycles.
+      A cyclic schedule: the cycle of a count comes from one integer division
+      (``cycle_mul = 1``) or a search in a table of cycle starts built once
+      (O(log cycles); exact in integers), whatever the number of cycles.
 
     Example:
       >>> import optax_warmup as ow
@@ -352,6 +356,7 @@ def cyclic(
     if not isinstance(schedule, _engine.PhaseSchedule) or schedule.is_cyclic:
         raise ValueError("cyclic() needs a non-cyclic library schedule to repeat.")
     _engine.check_cycles(num_cycles, cycle_mul, cycle_decay)
+    _check_growth(schedule, num_cycles, cycle_mul, cycle_decay)
     return _engine.assemble_arrays(
         schedule.spans,
         schedule.starts,
@@ -428,8 +433,26 @@ def cosine_restarts(
     body = warmup_decay_phases(
         peak_value, warmup_steps, decay_steps, warm, cosine, init_value, end, end_scales
     )
-    return _engine.stack_phases(
+    restarts = _engine.stack_phases(
         body, cycle_start=0, num_cycles=num_cycles, cycle_mul=cycle_mul, cycle_decay=cycle_decay
+    )
+    _check_growth(restarts, num_cycles, cycle_mul, cycle_decay)
+    return restarts
+
+
+def _check_growth(
+    body: _engine.PhaseSchedule, num_cycles: Any, cycle_mul: ArrayLike, cycle_decay: ArrayLike
+) -> None:
+    """Refuse a concrete ``cycle_decay`` whose growth overflows float32 over ``body``'s cycles."""
+    v.check_cycle_decay(
+        "cycle_decay",
+        cycle_decay,
+        starts=body.starts,
+        ends=body.ends,
+        scales=body.cycle_scale,
+        period=body.spans,
+        num_cycles=num_cycles,
+        cycle_mul=cycle_mul,
     )
 
 

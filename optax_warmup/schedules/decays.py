@@ -27,10 +27,10 @@ def final_value(
     if end_value is not None and end_ratio is not None:
         raise ValueError("Pass end_value or end_ratio, not both.")
     if end_ratio is not None:
-        v.check_finite("end_ratio", end_ratio)
+        v.check_finite("end_ratio", end_ratio, scalar=True)
         return jnp.asarray(init_value, jnp.float32) * jnp.asarray(end_ratio, jnp.float32), 1.0
     if end_value is not None:
-        v.check_finite("end_value", end_value)
+        v.check_finite("end_value", end_value, scalar=True)
         return end_value, 0.0
     return 0.0, 0.0
 
@@ -44,8 +44,8 @@ def check_decay(
     steps_name: str = "decay_steps",
 ) -> _shapes.ResolvedShape:
     """Validate a decay's arguments (once, at the public boundary) and resolve its shape."""
-    v.check_duration(steps_name, decay_steps)
-    v.check_finite(init_name, init_value)
+    v.check_duration(steps_name, decay_steps, scalar=True)
+    v.check_finite(init_name, init_value, scalar=True)
     return _shapes.resolve(shape, "decay")
 
 

@@ -210,14 +210,30 @@ def _evaluate(ramp: Any, counts: jax.Array) -> jax.Array:
     return jnp.asarray(ramp(counts))
 
 
+# Up to this many steps ``ramp_stages`` scans every step; beyond, it bisects.
+_SCAN_LIMIT = 1 << 22
+_GRID = 1 << 16
+
+
 def ramp_stages(ramp: Any, num_steps: int, *, chunk_size: int = 1 << 20) -> list[tuple[int, int]]:
     """The stages of an integer ramp over ``num_steps`` steps: ``(start_step, value)`` pairs.
 
     A stage is a maximal run of steps with the same value, i.e. one input shape
     and one compile of the train step (a value that comes back later, as in a
-    cyclic ramp, starts a new stage but reuses the compile). The ramp is
-    evaluated vectorised, ``chunk_size`` counts per call of one compiled
-    function, and the change points found with NumPy; no Python loop per step.
+    cyclic ramp, starts a new stage but reuses the compile).
+
+    Up to 2**22 steps (and for cyclic ramps) every step is evaluated,
+    vectorised, ``chunk_size`` counts per call of one compiled function, and
+    the change points found with NumPy. Longer runs of a non-cyclic ramp are
+    not scanned: the ramp is evaluated at 65 536 evenly spaced steps and at
+    both sides of its schedule's phase boundaries, and each interval whose
+    ends differ is bisected (all intervals at once) down to the step where
+    the value changes, so the time grows with the number of stages times
+    ``log2(num_steps)``, not with ``num_steps`` (``ramp_stages(ramp, 2**31)``
+    returns at once). This finds every stage of a ramp that is monotone
+    between those samples, which the library's ramps are (their schedules
+    are monotone within each phase). Counts past the index range (int32
+    without x64) read the ramp at the range's last count.
 
     Args:
       ramp: an :class:`IntegerRamp` or any ``count -> int`` schedule.
@@ -231,19 +247,23 @@ def ramp_stages(ramp: Any, num_steps: int, *, chunk_size: int = 1 << 20) -> list
       >>> import optax_warmup as ow
       >>> ow.ramp_stages(ow.batch_size_ramp(32, 128, 6, multiple=32), 10)
       [(0, 32), (1, 64), (3, 96), (5, 128)]
+      >>> ow.ramp_stages(ow.batch_size_ramp(32, 128, 6, multiple=32), 2**40)[-1]
+      (5, 128)
     """
     n = v.check_int_arg("num_steps", num_steps, low=1)
     if isinstance(ramp, DataRamp):  # stages in closed form, no evaluation per step
         st = ramp_schedule_stages(ramp)
         return [(s, b) for s, b in zip(st.steps, st.sizes, strict=True) if s < n]
     size = min(v.check_int_arg("chunk_size", chunk_size, low=1), n)
+    boundaries = _phase_boundaries(ramp)
+    if n > _SCAN_LIMIT and boundaries is not None:
+        return _stages_by_bisection(ramp, n, boundaries)
     starts: list[np.ndarray] = []
     values: list[np.ndarray] = []
     previous = None
-    idt = np.dtype(v.index_dtype())
     for lo in range(0, n, size):
-        counts = np.minimum(np.arange(lo, lo + size, dtype=np.int64), n - 1).astype(idt)
-        vals = np.asarray(_evaluate(ramp, counts))[: min(size, n - lo)]
+        counts = np.minimum(np.arange(lo, lo + size, dtype=np.int64), n - 1)
+        vals = _evaluate_at(ramp, counts)[: min(size, n - lo)]
         change = np.empty(vals.shape, dtype=bool)
         change[0] = previous is None or vals[0] != previous
         change[1:] = vals[1:] != vals[:-1]
@@ -255,6 +275,61 @@ def ramp_stages(ramp: Any, num_steps: int, *, chunk_size: int = 1 << 20) -> list
         (int(s), int(x))
         for s, x in zip(np.concatenate(starts), np.concatenate(values), strict=True)
     ]
+
+
+def _phase_boundaries(ramp: Any) -> np.ndarray | None:
+    """The phase boundaries of a non-cyclic ramp's schedule (none for a plain
+    function), or ``None`` when the ramp may change between them in ways a
+    bisection would miss (a cyclic or traced schedule, an unknown callable)."""
+    from optax_warmup.engine import phases as _engine
+
+    sched = ramp.schedule if isinstance(ramp, IntegerRamp) else None
+    if not isinstance(sched, _engine.PhaseSchedule) or sched.is_cyclic:
+        return None
+    spans = v.concrete_value(sched.spans)
+    if spans is None or spans.ndim != 1:
+        return None
+    ends = np.cumsum(spans.astype(np.int64))
+    return np.concatenate([ends - 1, ends])
+
+
+def _evaluate_at(ramp: Any, counts: np.ndarray) -> np.ndarray:
+    """``ramp`` at int64 ``counts`` (saturated into the index dtype), padded to a
+    power-of-two size so that few sizes are compiled."""
+    idt = np.dtype(v.index_dtype())
+    c = np.clip(counts, 0, np.iinfo(idt).max).astype(idt)
+    size = max(256, 1 << max(c.size - 1, 0).bit_length())
+    padded = np.pad(c, (0, size - c.size), mode="edge") if c.size else np.zeros(size, idt)
+    return np.asarray(_evaluate(ramp, padded))[: c.size]
+
+
+def _stages_by_bisection(ramp: Any, n: int, boundaries: np.ndarray) -> list[tuple[int, int]]:
+    grid = np.linspace(0, n - 1, _GRID).round().astype(np.int64)
+    pts = np.unique(np.concatenate([grid, boundaries[(boundaries >= 0) & (boundaries < n)]]))
+    vals = np.concatenate(
+        [_evaluate_at(ramp, pts[i : i + (1 << 20)]) for i in range(0, pts.size, 1 << 20)]
+    )
+    differ = vals[:-1] != vals[1:]
+    a, b = pts[:-1][differ], pts[1:][differ]
+    va, vb = vals[:-1][differ], vals[1:][differ]
+    found_at: list[np.ndarray] = [np.zeros(1, np.int64)]
+    found_val: list[np.ndarray] = [vals[:1]]
+    while a.size:
+        adjacent = b - a == 1
+        found_at.append(b[adjacent])
+        found_val.append(vb[adjacent])
+        a, b, va, vb = a[~adjacent], b[~adjacent], va[~adjacent], vb[~adjacent]
+        if not a.size:
+            break
+        m = (a + b) // 2
+        vm = _evaluate_at(ramp, m)
+        left, right = va != vm, vm != vb
+        a, b = np.concatenate([a[left], m[right]]), np.concatenate([m[left], b[right]])
+        va, vb = np.concatenate([va[left], vm[right]]), np.concatenate([vm[left], vb[right]])
+    at = np.concatenate(found_at)
+    val = np.concatenate(found_val)
+    order = np.argsort(at, kind="stable")
+    return [(int(s), int(x)) for s, x in zip(at[order], val[order], strict=True)]
 
 
 # --- Batch sizes that change with the data consumed (tokens or examples) ---

@@ -28,16 +28,17 @@ def check_warmup(
     steps_name: str = "warmup_steps",
     init_name: str = "init_value",
     shape_name: str = "shape",
+    check_peak: bool = True,
 ) -> _shapes.ResolvedShape:
     """Validate a warmup's arguments (once, at the public boundary) and resolve its shape.
 
     The ``*_name`` arguments are the names the user wrote (a peer's own names
-    in the compat layers); ``peak_value`` is ``None`` when the library
-    computes it.
+    in the compat layers); ``check_peak=False`` when the library computes the
+    peak itself (then ``peak_value`` is ignored).
     """
-    v.check_duration(steps_name, warmup_steps)
-    if peak_value is not None:
-        v.check_finite(peak_name, peak_value)
+    v.check_duration(steps_name, warmup_steps, scalar=True)
+    if check_peak:
+        v.check_finite(peak_name, peak_value, scalar=True)
     resolved = _shapes.resolve(shape, "warmup", shape_name)
     if init_value is None:
         if resolved.kind == _shapes.CONSTANT:
@@ -45,7 +46,7 @@ def check_warmup(
                 f"a constant warmup holds {init_name} and then jumps to the peak; pass {init_name}."
             )
     else:
-        v.check_finite(init_name, init_value)
+        v.check_finite(init_name, init_value, scalar=True)
     return resolved
 
 
@@ -154,7 +155,7 @@ def add_warmup(
         return _combine.multiply(
             warmup_factor(warmup_steps, shape=shape, init_value=init_value), main
         )
-    resolved = check_warmup(None, warmup_steps, shape, init_value)
+    resolved = check_warmup(None, warmup_steps, shape, init_value, check_peak=False)
     target = main(0) if mode == "prefix" else main(warmup_steps)
     warm = _engine.stack_phases(
         [_build.warmup_phase(target, warmup_steps, resolved, init_value), _build.hold_phase(target)]

@@ -63,6 +63,24 @@ def as_hyperparam(x: Any) -> jax.Array:
     return a.astype(jnp.float32 if weak else jnp.promote_types(a.dtype, jnp.float32))
 
 
+def _widen(x: Any) -> Any:
+    """A leaf as the inner transformation sees it: float32 if narrower or integer.
+
+    Scheduled hyperparameters are float32 arrays; optax transformations that
+    ``jnp.where`` / ``lax.select`` between a leaf and the leaf times a
+    hyperparameter (``clip_by_global_norm``) need the leaf in the same dtype.
+    Leaves narrower than float32 (bf16, f16) and integer leaves are computed in
+    float32 and cast back to their own dtype afterwards; float32, float64 and
+    complex leaves pass unchanged.
+    """
+    if not hasattr(x, "dtype"):
+        return x
+    dt = jnp.dtype(x.dtype)
+    if jnp.issubdtype(dt, jnp.integer) or (jnp.issubdtype(dt, jnp.floating) and dt.itemsize < 4):
+        return jnp.asarray(x, jnp.float32)
+    return x
+
+
 def _is_numeric(x: Any) -> bool:
     return isinstance(x, float | jax.Array | np.ndarray | np.floating)
 
@@ -96,7 +114,10 @@ def inject_schedules(
     arrays (never cast to the params' dtype). Booleans, ints, strings,
     ``None``, tuples and the names in ``static_args`` pass through unchanged.
     The inner state's dtypes and the updates' dtypes are kept, so bf16 params
-    stay bf16 while the arithmetic sees float32 hyperparameters. The state
+    stay bf16 while the arithmetic sees float32 hyperparameters: leaves
+    narrower than float32 (bf16, f16) and integer leaves enter the inner
+    update as float32 and its results are cast back to their dtypes (so
+    ``clip_by_global_norm``'s ``where`` never mixes dtypes). The state
     (:class:`InjectSchedulesState`) stores the values the next update will use.
 
     Args:
@@ -150,7 +171,13 @@ def inject_schedules(
 
         def next_values(count: jax.Array, current: dict[str, Any]) -> dict[str, jax.Array]:
             out = {k: as_hyperparam(current[k]) for k in fixed}
-            out.update({k: as_hyperparam(f(count)) for k, f in scheduled.items()})
+            # Each scheduled value computed once per step, not inside every leaf's update.
+            out.update(
+                {
+                    k: as_hyperparam(_engine.computed_once(f(count), count))
+                    for k, f in scheduled.items()
+                }
+            )
             return out
 
         def init_fn(params: optax.Params) -> InjectSchedulesState:
@@ -167,8 +194,11 @@ def inject_schedules(
         ) -> tuple[optax.Updates, InjectSchedulesState]:
             values = next_values(state.count, state.hyperparams)
             inner = optax.with_extra_args_support(inner_factory(**passed, **values))
+            # Low-precision and integer leaves meet the float32 hyperparameters in
+            # float32; every result is cast back to its leaf's (or state's) dtype.
+            wide_params = None if params is None else jax.tree.map(_widen, params)
             new_updates, inner_state = inner.update(
-                updates, state.inner_state, params, **extra_args
+                jax.tree.map(_widen, updates), state.inner_state, wide_params, **extra_args
             )
             new_updates = optax.tree.cast_like(new_updates, updates)
             inner_state = optax.tree.cast_like(inner_state, state.inner_state)

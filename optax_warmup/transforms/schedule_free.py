@@ -60,6 +60,16 @@ def schedule_free(
       >>> float(state.max_lr)  # lr(0), not lr(1)
       0.25
     """
+    if not (
+        callable(getattr(base_optimizer, "init", None))
+        and callable(getattr(base_optimizer, "update", None))
+    ):
+        raise ValueError(
+            "base_optimizer must be an optax GradientTransformation (e.g. optax.sgd(lr)), "
+            f"got {base_optimizer!r:.80}."
+        )
+    if not callable(learning_rate):
+        v.check_finite("learning_rate", learning_rate, scalar=True)
     v.check_range("b1", b1, low=0.0, high=1.0, low_open=True)
     lr: Any = learning_rate
     if callable(learning_rate):

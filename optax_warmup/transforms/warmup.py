@@ -17,6 +17,7 @@ import jax.numpy as jnp
 import optax
 from jax.typing import ArrayLike
 
+from optax_warmup.engine import phases as _engine
 from optax_warmup.engine import shapes as _shapes
 from optax_warmup.schedules import warmup as _warmup
 
@@ -71,8 +72,8 @@ def next_count(count: jax.Array) -> jax.Array:
 
 
 def factor_at(schedule: Callable[[ArrayLike], ArrayLike], count: jax.Array) -> jax.Array:
-    """``schedule(count)`` as a float32 scalar."""
-    return jnp.asarray(schedule(count), jnp.float32)
+    """``schedule(count)`` as a float32 scalar, computed once per step (not per leaf)."""
+    return _engine.computed_once(jnp.asarray(schedule(count), jnp.float32), count)
 
 
 def scale_tree(updates: optax.Updates, factor: jax.Array) -> optax.Updates:
