@@ -257,9 +257,10 @@ def TanhLRScheduler(
       t_initial: length of the first cycle.
       lb: tanh argument at the start of a cycle (< ub).
       ub: tanh argument at the end of a cycle.
-      lr_min, cycle_mul, cycle_decay, cycle_limit, warmup_t, warmup_lr_init,
-        warmup_prefix, t_in_epochs, noise_range_t, noise_pct, noise_std, noise_seed: as
-        :func:`CosineLRScheduler`.
+      lr_min, cycle_mul, cycle_decay, cycle_limit: as :func:`CosineLRScheduler`.
+      warmup_t, warmup_lr_init, warmup_prefix: as :func:`CosineLRScheduler`.
+      t_in_epochs: as :func:`CosineLRScheduler`.
+      noise_range_t, noise_pct, noise_std, noise_seed: as :func:`CosineLRScheduler`.
 
     Returns:
       A schedule.
@@ -306,9 +307,11 @@ def PolyLRScheduler(
       peak_value: the optimizer's learning rate.
       t_initial: length of the first cycle.
       power: the polynomial power (> 0).
-      lr_min, cycle_mul, cycle_decay, cycle_limit, warmup_t, warmup_lr_init,
-        warmup_prefix, t_in_epochs, noise_range_t, noise_pct, noise_std, noise_seed, k_decay:
-        as :func:`CosineLRScheduler`.
+      lr_min, cycle_mul, cycle_decay, cycle_limit: as :func:`CosineLRScheduler`.
+      warmup_t, warmup_lr_init, warmup_prefix: as :func:`CosineLRScheduler`.
+      t_in_epochs: as :func:`CosineLRScheduler`.
+      noise_range_t, noise_pct, noise_std, noise_seed, k_decay: as
+        :func:`CosineLRScheduler`.
 
     Returns:
       A schedule.
@@ -345,9 +348,10 @@ def StepLRScheduler(
       peak_value: the optimizer's learning rate.
       decay_t: updates between decays (> 0; may be fractional, as in timm).
       decay_rate: multiplier per decay (>= 0).
-      warmup_t, warmup_lr_init, warmup_prefix, t_in_epochs, noise_range_t, noise_pct,
-        noise_std, noise_seed: as :func:`CosineLRScheduler` (the prefix is on by
-        default here, as in timm).
+      warmup_t, warmup_lr_init, warmup_prefix: as :func:`CosineLRScheduler` (the
+        prefix is on by default here, as in timm).
+      t_in_epochs: as :func:`CosineLRScheduler`.
+      noise_range_t, noise_pct, noise_std, noise_seed: as :func:`CosineLRScheduler`.
 
     Returns:
       A schedule.
@@ -389,8 +393,9 @@ def MultiStepLRScheduler(
       peak_value: the optimizer's learning rate.
       decay_t: sorted milestones (updates).
       decay_rate: multiplier per milestone (>= 0).
-      warmup_t, warmup_lr_init, warmup_prefix, t_in_epochs, noise_range_t, noise_pct,
-        noise_std, noise_seed: as :func:`StepLRScheduler`.
+      warmup_t, warmup_lr_init, warmup_prefix: as :func:`StepLRScheduler`.
+      t_in_epochs: as :func:`StepLRScheduler`.
+      noise_range_t, noise_pct, noise_std, noise_seed: as :func:`StepLRScheduler`.
 
     Returns:
       A schedule.
