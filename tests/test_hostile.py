@@ -687,3 +687,15 @@ def test_validation_accepts_display_name() -> None:
         v.check_finite("initial_learning_rate", 1e39)
     v.check_finite("x", np.float32(F32_MAX))  # the largest float32 is fine
     v.check_finite("x", 0.0)
+
+
+def test_from_arrays_refuses_non_finite_params_and_unknown_kinds() -> None:
+    with pytest.raises(ValueError, match="params"):
+        ow.from_arrays(np.array([10]), 1.0, 0.0, params=np.array([math.nan, 0.0, 0.0, 0.0]))
+    with pytest.raises(ValueError, match=r"kinds must hold shape ids from 0 to 12.*got 99"):
+        ow.from_arrays(np.array([10]), 1.0, 0.0, kinds=99)
+    with pytest.raises(ValueError, match=r"kinds must hold shape ids.*got 1.5"):
+        ow.from_arrays(np.array([10, 10]), 1.0, 0.0, kinds=(1, 1.5))  # type: ignore[arg-type]
+    # A custom function widens the range by one.
+    s = ow.from_arrays(np.array([4]), 0.0, 1.0, kinds=13, custom_fns=(lambda p: p,))
+    assert float(s(2)) == pytest.approx(0.5)

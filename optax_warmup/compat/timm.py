@@ -500,7 +500,7 @@ def WSDLRScheduler(
     else:
         v.check_choice("decay_fn", decay_fn, _WSD_DECAYS)
         if decay_fn == "power":
-            shape = _shapes.ResolvedShape(_shapes.POWER_IN, (decay_power, 0.0, 0.0, 0.0))
+            shape = _build.power_in(decay_power)
         elif decay_fn == "exp":
             rate = -jnp.log(jnp.asarray(decay_ratio, jnp.float32))
             shape = _shapes.resolve(_shapes.exponential(rate), "decay")

@@ -376,6 +376,12 @@ def from_arrays(
     v.check_duration("spans", spans)
     v.check_finite("starts", starts)
     v.check_finite("ends", ends)
+    for name, x in (("params", params), ("lengths", lengths), ("offsets", offsets)):
+        if x is not None:
+            v.check_finite(name, x)
+    if cycle_scale is not None:
+        v.check_finite("cycle_scale", cycle_scale)
+    _check_kinds(kinds, len(custom_fns))
     check_cycles(num_cycles, cycle_mul, cycle_decay)
     return assemble_arrays(
         spans,
@@ -393,6 +399,19 @@ def from_arrays(
         cycle_decay=cycle_decay,
         dtype=dtype,
     )
+
+
+def _check_kinds(kinds: Any, num_custom: int) -> None:
+    """Shape ids must be whole numbers naming a built-in shape or one of the custom functions."""
+    ids = kinds if isinstance(kinds, tuple | list) else (kinds,)
+    top = _shapes.NUM_BUILTIN + num_custom
+    for k in ids:
+        if isinstance(k, bool) or not isinstance(k, int | np.integer) or not 0 <= k < top:
+            raise ValueError(
+                f"kinds must hold shape ids from 0 to {top - 1} (the engine's "
+                f"{_shapes.NUM_BUILTIN} built-in shapes and {num_custom} custom function(s)), "
+                f"got {k!r}."
+            )
 
 
 def assemble_arrays(
