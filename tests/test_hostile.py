@@ -699,3 +699,16 @@ def test_from_arrays_refuses_non_finite_params_and_unknown_kinds() -> None:
     # A custom function widens the range by one.
     s = ow.from_arrays(np.array([4]), 0.0, 1.0, kinds=13, custom_fns=(lambda p: p,))
     assert float(s(2)) == pytest.approx(0.5)
+
+
+def test_traced_growing_cycle_decay_saturates() -> None:
+    @jax.jit
+    def at(decay: jax.Array) -> jax.Array:
+        return ow.cosine_restarts(1.0, 10, cycle_decay=decay)(jnp.array([0, 15, 1000, 10**6]))
+
+    got = np.asarray(at(jnp.float32(1e30)))
+    assert np.isfinite(got).all()
+    assert got[0] == 1.0
+    assert got[2] == np.finfo(np.float32).max  # cycle 100 at 1e30 per cycle: saturated
+    # An ordinary traced decay is untouched.
+    np.testing.assert_allclose(np.asarray(at(jnp.float32(0.5)))[:2], [1.0, 0.5 * 0.5], rtol=1e-6)

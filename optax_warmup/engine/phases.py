@@ -961,10 +961,14 @@ def evaluate(schedule: PhaseSchedule, count: ArrayLike) -> jax.Array:
             c = cycle.astype(compute)
             scale = pick(s.cycle_scale)
 
+            big = jnp.finfo(compute).max
+
             def decayed(x: jax.Array, k: jax.Array) -> jax.Array:
+                # A traced growing decay saturates at the dtype's largest finite
+                # value instead of reaching inf (concrete ones that would are refused).
                 e = c * k
                 factor = jnp.where(zero_decay, jnp.where(e > 0, 0.0, 1.0), jnp.exp(e * log_decay))
-                return x * factor
+                return jnp.clip(x * jnp.minimum(factor, big), -big, big)
 
             start = decayed(start, scale[..., 0])
             end = decayed(end, scale[..., 1])
