@@ -464,8 +464,8 @@ def WSDLRScheduler(
       decay_fn: the decay shape, by name or as a callable.
       decay_power: ``power``'s exponent (> 0).
       decay_ratio: ``exp``'s ratio, in (0, 1).
-      warmup_t, warmup_lr_init, t_in_epochs, noise_range_t, noise_pct, noise_std,
-        noise_seed: as :func:`CosineLRScheduler`.
+      warmup_t, warmup_lr_init, t_in_epochs: as :func:`CosineLRScheduler`.
+      noise_range_t, noise_pct, noise_std, noise_seed: as :func:`CosineLRScheduler`.
 
     Returns:
       A schedule.

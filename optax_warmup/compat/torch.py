@@ -300,9 +300,10 @@ def OneCycleMomentum(
     ``max_momentum``, constant (pass your own then).
 
     Args:
-      max_lr, total_steps, epochs, steps_per_epoch, pct_start, anneal_strategy,
-        div_factor, final_div_factor, three_phase, last_epoch: as :func:`OneCycleLR`
-        (``max_lr``, ``div_factor`` and ``final_div_factor`` do not change the momentum).
+      max_lr, total_steps, epochs, steps_per_epoch: as :func:`OneCycleLR`.
+      pct_start, anneal_strategy, three_phase, last_epoch: as :func:`OneCycleLR`.
+      div_factor, final_div_factor: as :func:`OneCycleLR` (they and ``max_lr`` do not
+        change the momentum).
       cycle_momentum: whether the momentum cycles.
       base_momentum: the momentum at the peak learning rate.
       max_momentum: the momentum at the start and the end.
@@ -474,8 +475,8 @@ def CyclicMomentum(
     the momentum alone: this returns ``max_momentum``, constant.
 
     Args:
-      base_lr, max_lr, step_size_up, step_size_down, mode, gamma, scale_fn,
-        scale_mode, last_epoch: as :func:`CyclicLR`.
+      base_lr, max_lr, step_size_up, step_size_down: as :func:`CyclicLR`.
+      mode, gamma, scale_fn, scale_mode, last_epoch: as :func:`CyclicLR`.
       cycle_momentum: whether the momentum cycles.
       base_momentum: the momentum at the top of the learning-rate wave.
       max_momentum: the momentum at its bottom.
