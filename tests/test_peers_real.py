@@ -477,12 +477,17 @@ if _timm is not None and hasattr(_timm, "WSDLRScheduler"):
     TIMM_CASES.append(
         (
             "WSDLRScheduler",
-            st.tuples(peaks, st.integers(1, 60), unit, _warm, st.sampled_from([0.0, 1e-3])).flatmap(
+            st.tuples(
+                peaks, st.integers(1, 60), unit, _warm, st.sampled_from([0.0, 1e-3, 0.02])
+            ).flatmap(
                 lambda x: st.fixed_dictionaries(
                     {
                         "decay_fn": st.sampled_from(["linear", "1-sqrt", "cosine", "power", "exp"]),
                         "decay_power": st.sampled_from([0.5, 2.0]),
                         "decay_ratio": st.sampled_from([0.1, 0.01, 0.5]),
+                        "stable_fn": st.sampled_from(["constant", "rsqrt", "power"]),
+                        "stable_timescale": st.sampled_from([1.0, 7.0, 25.5]),
+                        "stable_power": st.sampled_from([0.5, 1.0, 2.3]),
                     }
                 ).map(
                     lambda d, x=x: {

@@ -951,10 +951,24 @@ def evaluate(schedule: PhaseSchedule, count: ArrayLike) -> jax.Array:
             rel = (begin - prefix).astype(compute)
             t_real = r.astype(compute) - rel * st + offset * st
             len_real = length * st
+            left_real = len_real - t_real
+            n_table = s.cycle_firsts.shape[0]
+            if n_table > 1:
+                # A phase that ends the body ends where the next cycle begins: its steps
+                # left are that cycle's first count minus the count, less its lag, exact
+                # where ``length * stretch`` is not (float32 holds 127.0013 to 4e-6).
+                nxt = jnp.minimum(cycle + 1, n_table - 1)
+                ends_body = (rel + length - offset == period.astype(compute)) & (
+                    cycle + 1 < n_table
+                )
+                left_next = (s.cycle_firsts.astype(idt)[nxt] - d).astype(compute) - s.cycle_lags[
+                    nxt
+                ].astype(compute)
+                left_real = jnp.where(ends_body, left_next, left_real)
             progress = (
                 jnp.where(stretched, t_real, steps_in),
                 jnp.where(stretched, len_real, length),
-                jnp.where(stretched, len_real - t_real, steps_left),
+                jnp.where(stretched, left_real, steps_left),
             )
             log_decay = jnp.log(jnp.maximum(s.cycle_decay, 1e-30))
             zero_decay = s.cycle_decay <= 0
