@@ -720,10 +720,13 @@ def test_pytorch_warmup(name: str) -> None:
         s = ours_fn(*args) if args else ours_fn(b2)
         check(name, c, ours(s, np.arange(n)), want, 1.0)
 
-    # Within 0.02 of pytorch_warmup's lower bound 0.6, rho_inf - 4 < 0.1 is not held
-    # accurately in float32 (relative errors 2e-6 at 0.61, 1.2e-4 at 0.6001): not compared.
+    # Down to 1e-6 above pytorch_warmup's lower bound 0.6: closer, rho_inf - 4 is below 3e-5
+    # and the peer's own float64 loses it (2e-5 relative at 0.6 + 1e-12).
     b2 = st.one_of(
-        st.floats(0.62, 0.78), st.floats(0.78, 0.999), st.sampled_from([0.999, 0.99, 0.98])
+        st.floats(0.600001, 0.62),
+        st.floats(0.62, 0.78),
+        st.floats(0.78, 0.999),
+        st.sampled_from([0.999, 0.99, 0.98]),
     )
     if name in ("UntunedLinearWarmup", "UntunedExponentialWarmup"):
         b2 = st.floats(0.9, 0.999)  # periods of 20..1999 updates
