@@ -755,6 +755,7 @@ def test_torch_sequential() -> None:
         n = 150
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
+            assert L is not None
             sched = L.SequentialLR(opt, real, milestones=c["milestones"])
         want = step_torch(opt, sched, n)
         got = ours(ow_torch.SequentialLR(mine, c["milestones"]), np.arange(n))
@@ -791,6 +792,7 @@ def test_torch_chained() -> None:
     def compare(c: dict[str, Any]) -> None:
         opt, real, mine = _torch_children(c)
         n = 120
+        assert L is not None
         want = step_torch(opt, L.ChainedScheduler(real, optimizer=opt), n)
         got = ours(ow_torch.ChainedScheduler(mine, c["peak"]), np.arange(n))
         split = _chain_is_a_product(c["children"])
