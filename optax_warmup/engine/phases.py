@@ -564,9 +564,11 @@ def _cycle_table(
     Cycle ``i`` begins at the real step ``B_i = (1 - mul**i) / (1 - mul) * period``
     (timm's ``CosineLRScheduler`` expression, timm 1.0.31 ``timm/scheduler/cosine_lr.py``);
     an integer count ``t`` lies in the last cycle with ``B_i <= t``. Returns, for
-    ``i = 0 .. K-1``, the first integer count ``ceil(B_i)`` of the cycle (exact: the
-    comparison is made here in float64, not at evaluation in float32), the lag
-    ``ceil(B_i) - B_i`` and the stretch ``mul**i``. The table stops at the cycle
+    ``i = 0 .. K-1``, the first integer count of the cycle, ``ceil(B_i)`` or, where
+    float64 rounds ``B_i`` across a whole count, the first count the peers' own
+    ``floor(log(1 - t / period (1 - mul)) / log(mul))`` puts in cycle ``i`` (exact:
+    the comparison is made here in float64, not at evaluation in float32), the lag
+    ``max(first - B_i, 0)`` and the stretch ``mul**i``. The table stops at the cycle
     limit or past the index range; empty (shape ``(0,)``) when the period or
     ``mul`` is traced, ``mul <= 1``, or the table would exceed ``_TABLE_LIMIT``.
     """
@@ -581,13 +583,27 @@ def _cycle_table(
     firsts: list[int] = []
     lags: list[float] = []
     stretch: list[float] = []
+
+    def index(t: int) -> int:
+        # The peers' cycle of count t: floor(log(1 - t / P (1 - mul)) / log(mul)) (timm's
+        # cosine_lr.py, Keras's CosineDecayRestarts), in float64.
+        return math.floor(math.log(1.0 - t / p_f * (1.0 - m_f)) / math.log(m_f))
+
     for i in range(_TABLE_LIMIT + 1):
         begin = (1.0 - m_f**i) / (1.0 - m_f) * p_f
         first = math.ceil(begin)
+        if i > 0 and first <= hi:
+            # Where the real start is a whole count (20 (1 + 1.9) = 58), float64 can round
+            # ``begin`` just above it: the first count is the first the peers' log puts in
+            # cycle i.
+            while first > 0 and index(first - 1) >= i:
+                first -= 1
+            while index(first) < i:
+                first += 1
         if first > hi:
             break
         firsts.append(first)
-        lags.append(first - begin)
+        lags.append(max(first - begin, 0.0))
         stretch.append(m_f**i)
         if lim is not None and i >= int(lim):
             break
