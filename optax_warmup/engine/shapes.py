@@ -531,6 +531,19 @@ def log_rate(rate: ArrayLike) -> ArrayLike:
     traced rate takes the float32 log. A rate of 0 gives the most negative
     finite value (its ``rate**q`` is 0 for ``q > 0``, 1 at ``q = 0``); the
     result is always finite.
+
+    Args:
+      rate: the factor per step (>= 0), concrete or traced.
+
+    Returns:
+      ``log(rate)``: a float (or float64 array) for a concrete rate, a float32
+      array for a traced one.
+
+    Example:
+      >>> import numpy as np
+      >>> from optax_warmup.engine import shapes
+      >>> float(np.float32(shapes.log_rate(0.99999)))  # log(0.99999), not log(0.99998999)
+      -1.0000049769587349e-05
     """
     big = float(np.finfo(np.float32).max)
     known = v.concrete_value(rate)
