@@ -25,7 +25,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -890,6 +890,211 @@ _FEW = 4
 _COMPARE_ALL_LIMIT = 1 << 16
 
 
+class _Cycle(NamedTuple):
+    """Where a count of a cyclic schedule falls in its cycles.
+
+    ``in_body``: the count is past the prefix; ``index``: its cycle;
+    ``since``: the exact steps since the cycle began; ``stretch``: the
+    cycle's ``mul**i``; ``prefix``: the steps before the first cycle.
+    """
+
+    in_body: jax.Array
+    index: jax.Array
+    since: jax.Array
+    stretch: jax.Array
+    prefix: jax.Array
+
+
+class _Position(NamedTuple):
+    """Where a count falls, in the coordinates of the phase table.
+
+    ``u`` is the step in body coordinates (a cyclic count folded back into the
+    first cycle) and ``u_frac`` its fraction (a stretched cycle's position is
+    not whole); ``cycle`` is ``None`` for a non-cyclic schedule.
+    """
+
+    u: jax.Array
+    u_frac: jax.Array
+    spans: jax.Array
+    compute: jnp.dtype
+    cycle: _Cycle | None = None
+
+
+def _position(s: PhaseSchedule, t: jax.Array, spans: jax.Array, compute: Any) -> _Position:
+    """The body position of the counts ``t`` (see :class:`_Position`)."""
+    idt = t.dtype
+    u_frac: jax.Array = jnp.zeros(t.shape, compute)
+    if s.cycle_start is None:
+        return _Position(t, u_frac, spans, compute)
+    prefix = s.cycle_prefix.astype(idt)
+    period = s.cycle_period.astype(idt)
+    d = t - prefix
+    in_body = d >= 0
+    i, u_body, frac, r, stretch = _cycle_position(
+        jnp.maximum(d, 0),
+        period,
+        s.cycle_mul,
+        s.num_cycles.astype(idt),
+        (s.cycle_firsts, s.cycle_lags, s.cycle_stretch),
+    )
+    u = jnp.where(in_body, prefix + u_body, t)
+    u_frac = jnp.where(in_body, frac, 0.0).astype(compute)
+    cycle = jnp.where(in_body, i, 0)
+    return _Position(u, u_frac, spans, compute, _Cycle(in_body, cycle, r, stretch, prefix))
+
+
+Pick = Callable[[jax.Array], jax.Array]
+
+
+def _time_in_phase(
+    s: PhaseSchedule, pick: Pick, pos: _Position
+) -> tuple[jax.Array, jax.Array, jax.Array, jax.Array, jax.Array]:
+    """``(begin, offset, length, steps_in, steps_left)`` of the phase ``pick`` reads."""
+    compute, idt = pos.compute, pos.u.dtype
+    begin = pick(s.begins.astype(idt))
+    k = pos.u - begin
+    offset = pick(s.offsets)
+    length = pick(s.lengths)
+    span = pick(pos.spans)
+    steps_in = k.astype(compute) + offset + pos.u_frac
+    # Steps left to the end of the progress length. Past 2**24 steps into a phase
+    # (float32), ``length - steps_in`` cannot resolve the last steps of the phase
+    # (the float spacing near 2e9 is 128), so the integer part is taken first.
+    left_int = (span - k).astype(compute) + (length - span.astype(compute) - offset) - pos.u_frac
+    exact = k < 2 ** (jnp.finfo(compute).nmant + 1)
+    steps_left = jnp.where(exact, length - steps_in, left_int)
+    return begin, offset, length, steps_in, steps_left
+
+
+def _in_cycle(
+    s: PhaseSchedule,
+    pick: Pick,
+    cyc: _Cycle,
+    compute: Any,
+    time: tuple[jax.Array, jax.Array, jax.Array, jax.Array, jax.Array],
+    start: jax.Array,
+    end: jax.Array,
+) -> tuple[tuple[jax.Array, jax.Array, jax.Array], jax.Array, jax.Array]:
+    """A cyclic phase's ``(progress, start, end)``: progress from the real steps of a
+    stretched cycle, values decayed by ``cycle_decay`` per cycle."""
+    begin, offset, length, steps_in, steps_left = time
+    # In a stretched cycle (mul > 1) the progress comes from real steps: time and
+    # length times the stretch, from the exact steps since the cycle began.
+    stretched = cyc.in_body & (cyc.stretch != 1)
+    st = jnp.where(stretched, cyc.stretch, 1.0).astype(compute)
+    rel = (begin - cyc.prefix).astype(compute)
+    t_real = cyc.since.astype(compute) - rel * st + offset * st
+    len_real = length * st
+    progress = (
+        jnp.where(stretched, t_real, steps_in),
+        jnp.where(stretched, len_real, length),
+        jnp.where(stretched, len_real - t_real, steps_left),
+    )
+    log_decay = jnp.log(jnp.maximum(s.cycle_decay, 1e-30))
+    zero_decay = s.cycle_decay <= 0
+    c = cyc.index.astype(compute)
+    scale = pick(s.cycle_scale)
+
+    big = jnp.finfo(compute).max
+
+    def decayed(x: jax.Array, k: jax.Array) -> jax.Array:
+        # A traced growing decay saturates at the dtype's largest finite
+        # value instead of reaching inf (concrete ones that would are refused).
+        e = c * k
+        factor = jnp.where(zero_decay, jnp.where(e > 0, 0.0, 1.0), jnp.exp(e * log_decay))
+        return jnp.clip(x * jnp.minimum(factor, big), -big, big)
+
+    return progress, decayed(start, scale[..., 0]), decayed(end, scale[..., 1])
+
+
+def _phase_value(s: PhaseSchedule, kind: int, pick: Pick, pos: _Position) -> jax.Array:
+    """The value of a phase of shape ``kind``, its arrays read through ``pick``."""
+    time = _time_in_phase(s, pick, pos)
+    _, _, length, steps_in, steps_left = time
+    progress = None
+    start = pick(s.starts)
+    end = pick(s.ends)
+    params = pick(s.params)
+    if pos.cycle is not None:
+        progress, start, end = _in_cycle(s, pick, pos.cycle, pos.compute, time, start, end)
+    fn = s.custom_fns[kind - _shapes.NUM_BUILTIN] if kind >= _shapes.NUM_BUILTIN else None
+    return _shapes.evaluate(
+        kind,
+        steps_in,
+        length,
+        start,
+        end,
+        params,
+        fn,
+        steps_left,
+        progress,
+        warp=s.warped,
+        unit_power=s.unit_power,
+    )
+
+
+def _value_few(s: PhaseSchedule, pos: _Position, bounds: jax.Array) -> jax.Array:
+    """Up to ``_FEW`` phases: compare the count with each boundary and select; no gathers.
+
+    Each distinct shape is evaluated once, on the arrays of its own phases
+    (static slices when one phase has it, which XLA folds as constants).
+    """
+    n = s.num_phases
+    after = [pos.u >= bounds[j] for j in range(n - 1)]  # after[j - 1]: phase >= j
+
+    def chooser(members: list[int]) -> Pick:
+        def pick(x: jax.Array) -> jax.Array:
+            out = x[members[0]]
+            for j in members[1:]:
+                f = after[j - 1]
+                out = jnp.where(f.reshape(f.shape + (1,) * (x.ndim - 1)), x[j], out)
+            return out
+
+        return pick
+
+    values = {
+        kind: _phase_value(s, kind, chooser([j for j in range(n) if s.kinds[j] == kind]), pos)
+        for kind in sorted(set(s.kinds))
+    }
+    value = values[s.kinds[0]]
+    for j in range(1, n):
+        if s.kinds[j] != s.kinds[j - 1]:
+            value = jnp.where(after[j - 1], values[s.kinds[j]], value)
+    return value
+
+
+def _phase_index(s: PhaseSchedule, u: jax.Array, bounds: jax.Array) -> jax.Array:
+    """The phase of body step ``u``: the bucket table (O(1)) or an unrolled binary search."""
+    n = s.num_phases
+    idt = u.dtype
+    if s.bucket_probes > 0:
+        buckets = s.phase_buckets.astype(idt)
+        b = jnp.minimum(u // s.bucket_width.astype(idt), buckets.shape[0] - 1)
+        lo = buckets[b]
+        idx = lo
+        for j in range(s.bucket_probes):
+            idx = idx + (u >= bounds[jnp.minimum(lo + j, n - 1)]).astype(idt)
+        return jnp.minimum(idx, n - 1)
+    return jnp.minimum(_search(bounds, u), n - 1)
+
+
+def _value_many(s: PhaseSchedule, pos: _Position, bounds: jax.Array) -> jax.Array:
+    """More than ``_FEW`` phases: find the phase, gather its arrays, evaluate each
+    distinct shape and select by the phase's shape."""
+    idx = _phase_index(s, pos.u, bounds)
+
+    def gather(x: jax.Array) -> jax.Array:
+        return x[idx]
+
+    distinct = sorted(set(s.kinds))
+    value = _phase_value(s, distinct[0], gather, pos)
+    if len(distinct) > 1:
+        kind_at = gather(jnp.asarray(np.asarray(s.kinds, dtype=np.int32)))
+        for kind in distinct[1:]:
+            value = jnp.where(kind_at == kind, _phase_value(s, kind, gather, pos), value)
+    return value
+
+
 def evaluate(schedule: PhaseSchedule, count: ArrayLike) -> jax.Array:
     """Evaluate ``schedule`` at ``count`` (any shape of integer or float counts).
 
@@ -901,138 +1106,11 @@ def evaluate(schedule: PhaseSchedule, count: ArrayLike) -> jax.Array:
     s = schedule
     compute, out = value_dtypes(s.dtype)
     t = as_count(count)
-    idt = t.dtype
-    spans = s.spans.astype(idt)
-    u_frac: jax.Array = jnp.zeros(t.shape, compute)
-    cycle = None
-    if s.cycle_start is None:
-        u = t
-    else:
-        prefix = s.cycle_prefix.astype(idt)
-        period = s.cycle_period.astype(idt)
-        d = t - prefix
-        in_body = d >= 0
-        i, u_body, frac, r, stretch = _cycle_position(
-            jnp.maximum(d, 0),
-            period,
-            s.cycle_mul,
-            s.num_cycles.astype(idt),
-            (s.cycle_firsts, s.cycle_lags, s.cycle_stretch),
-        )
-        u = jnp.where(in_body, prefix + u_body, t)
-        u_frac = jnp.where(in_body, frac, 0.0).astype(compute)
-        cycle = jnp.where(in_body, i, 0)
-    bounds = s.bounds.astype(idt)
-    n = s.num_phases
-
-    def phase_value(kind: int, pick: Callable[[jax.Array], jax.Array]) -> jax.Array:
-        """The value of a phase of shape ``kind``, its arrays read through ``pick``."""
-        begin = pick(s.begins.astype(idt))
-        k = u - begin
-        offset = pick(s.offsets)
-        length = pick(s.lengths)
-        span = pick(spans)
-        steps_in = k.astype(compute) + offset + u_frac
-        # Steps left to the end of the progress length. Past 2**24 steps into a phase
-        # (float32), ``length - steps_in`` cannot resolve the last steps of the phase
-        # (the float spacing near 2e9 is 128), so the integer part is taken first.
-        left_int = (span - k).astype(compute) + (length - span.astype(compute) - offset) - u_frac
-        exact = k < 2 ** (jnp.finfo(compute).nmant + 1)
-        steps_left = jnp.where(exact, length - steps_in, left_int)
-        # In a stretched cycle (mul > 1) the progress comes from real steps: time and
-        # length times the stretch, from the exact steps since the cycle began.
-        progress = None
-        start = pick(s.starts)
-        end = pick(s.ends)
-        params = pick(s.params)
-        if cycle is not None:
-            stretched = in_body & (stretch != 1)
-            st = jnp.where(stretched, stretch, 1.0).astype(compute)
-            rel = (begin - prefix).astype(compute)
-            t_real = r.astype(compute) - rel * st + offset * st
-            len_real = length * st
-            progress = (
-                jnp.where(stretched, t_real, steps_in),
-                jnp.where(stretched, len_real, length),
-                jnp.where(stretched, len_real - t_real, steps_left),
-            )
-            log_decay = jnp.log(jnp.maximum(s.cycle_decay, 1e-30))
-            zero_decay = s.cycle_decay <= 0
-            c = cycle.astype(compute)
-            scale = pick(s.cycle_scale)
-
-            big = jnp.finfo(compute).max
-
-            def decayed(x: jax.Array, k: jax.Array) -> jax.Array:
-                # A traced growing decay saturates at the dtype's largest finite
-                # value instead of reaching inf (concrete ones that would are refused).
-                e = c * k
-                factor = jnp.where(zero_decay, jnp.where(e > 0, 0.0, 1.0), jnp.exp(e * log_decay))
-                return jnp.clip(x * jnp.minimum(factor, big), -big, big)
-
-            start = decayed(start, scale[..., 0])
-            end = decayed(end, scale[..., 1])
-        fn = s.custom_fns[kind - _shapes.NUM_BUILTIN] if kind >= _shapes.NUM_BUILTIN else None
-        return _shapes.evaluate(
-            kind,
-            steps_in,
-            length,
-            start,
-            end,
-            params,
-            fn,
-            steps_left,
-            progress,
-            warp=s.warped,
-            unit_power=s.unit_power,
-        )
-
-    distinct = sorted(set(s.kinds))
-    if n <= _FEW:
-        # Few phases: compare the count with each boundary and select; no gathers.
-        # Each distinct shape is evaluated once, on the arrays of its own phases
-        # (static slices when one phase has it, which XLA folds as constants).
-        after = [u >= bounds[j] for j in range(n - 1)]  # after[j - 1]: phase >= j
-
-        def chooser(members: list[int]) -> Callable[[jax.Array], jax.Array]:
-            def pick(x: jax.Array) -> jax.Array:
-                out = x[members[0]]
-                for j in members[1:]:
-                    f = after[j - 1]
-                    out = jnp.where(f.reshape(f.shape + (1,) * (x.ndim - 1)), x[j], out)
-                return out
-
-            return pick
-
-        values = {
-            kind: phase_value(kind, chooser([j for j in range(n) if s.kinds[j] == kind]))
-            for kind in distinct
-        }
-        value = values[s.kinds[0]]
-        for j in range(1, n):
-            if s.kinds[j] != s.kinds[j - 1]:
-                value = jnp.where(after[j - 1], values[s.kinds[j]], value)
-    else:
-        # Many phases: the bucket table (O(1)) or an unrolled binary search.
-        if s.bucket_probes > 0:
-            buckets = s.phase_buckets.astype(idt)
-            b = jnp.minimum(u // s.bucket_width.astype(idt), buckets.shape[0] - 1)
-            lo = buckets[b]
-            idx = lo
-            for j in range(s.bucket_probes):
-                idx = idx + (u >= bounds[jnp.minimum(lo + j, n - 1)]).astype(idt)
-            idx = jnp.minimum(idx, n - 1)
-        else:
-            idx = jnp.minimum(_search(bounds, u), n - 1)
-
-        def gather(x: jax.Array) -> jax.Array:
-            return x[idx]
-
-        value = phase_value(distinct[0], gather)
-        if len(distinct) > 1:
-            kind_at = gather(jnp.asarray(np.asarray(s.kinds, dtype=np.int32)))
-            for kind in distinct[1:]:
-                value = jnp.where(kind_at == kind, phase_value(kind, gather), value)
+    spans = s.spans.astype(t.dtype)
+    pos = _position(s, t, spans, compute)
+    bounds = s.bounds.astype(t.dtype)
+    few = s.num_phases <= _FEW
+    value = _value_few(s, pos, bounds) if few else _value_many(s, pos, bounds)
     if value.ndim == 0:
         # One value per step (a train step's learning rate): computed once, read by
         # every consumer.
