@@ -457,13 +457,7 @@ def assemble_arrays(
     scale_a = jnp.broadcast_to(
         jnp.asarray(0.0 if cycle_scale is None else cycle_scale, compute), (n, 2)
     )
-    if cycle_start is not None:
-        cycle_start = v.check_int_arg("cycle_start", cycle_start)
-        if cycle_start >= n:
-            raise ValueError(f"cycle_start must index a phase (< {n}), got {cycle_start}.")
-        body = v.concrete_value(spans_a[cycle_start:])
-        if body is not None and int(body.sum()) <= 0:
-            raise ValueError("the repeated cycle must span at least one step, got 0.")
+    cycle_start = _check_cycle_start(cycle_start, spans_a)
     if num_cycles is None:
         n_cycles = jnp.asarray(np.iinfo(idt).max, dtype=idt)
     else:
@@ -485,6 +479,20 @@ def assemble_arrays(
         custom_fns=tuple(custom_fns),
         dtype=out.name,
     )
+
+
+def _check_cycle_start(cycle_start: int | None, spans: jax.Array) -> int | None:
+    """``cycle_start`` as an index of a phase whose cycle spans at least one step."""
+    if cycle_start is None:
+        return None
+    n = spans.shape[0]
+    cycle_start = v.check_int_arg("cycle_start", cycle_start)
+    if cycle_start >= n:
+        raise ValueError(f"cycle_start must index a phase (< {n}), got {cycle_start}.")
+    body = v.concrete_value(spans[cycle_start:])
+    if body is not None and int(body.sum()) <= 0:
+        raise ValueError("the repeated cycle must span at least one step, got 0.")
+    return cycle_start
 
 
 def _may_warp(params: jax.Array) -> bool:
@@ -632,6 +640,37 @@ def _phase_buckets(bounds: jax.Array, n: int) -> tuple[jax.Array, jax.Array, int
     return jnp.asarray(lo.astype(idt)), jnp.asarray(width, idt), max(probes, 1)
 
 
+def _boundaries(spans: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """The phases' ends (saturating cumulative spans) and begins, on the host when known."""
+    bounds = _saturating_cumsum(spans)
+    known = v.concrete_value(bounds)
+    if known is not None:  # on the host: no device program per schedule
+        begins = jnp.asarray(np.concatenate([np.zeros((1,), known.dtype), known[:-1]]))
+    else:
+        begins = jnp.concatenate([jnp.zeros((1,), spans.dtype), bounds[:-1]])
+    return bounds, begins
+
+
+def _cycle_layout(
+    bounds: jax.Array,
+    begins: jax.Array,
+    cycle_start: int | None,
+    cycle_mul: Any,
+    num_cycles: Any,
+    cycle_tables: tuple[jax.Array, jax.Array, jax.Array] | None,
+    compute: Any,
+) -> tuple[jax.Array, jax.Array, tuple[jax.Array, jax.Array, jax.Array]]:
+    """The cycle prefix, period and table of cycle starts (``cycle_tables`` reused if given)."""
+    idt = bounds.dtype
+    if cycle_start is None:
+        return jnp.zeros((), idt), jnp.zeros((), idt), _cycle_table(0, 1.0, None, compute)
+    prefix = begins[cycle_start]
+    period = bounds[-1] - prefix
+    if cycle_tables is not None:
+        return prefix, period, cycle_tables
+    return prefix, period, _cycle_table(period, cycle_mul, num_cycles, compute)
+
+
 def assemble(
     *,
     spans: Any,
@@ -664,25 +703,12 @@ def assemble(
     compute, _ = value_dtypes(dtype)
     idt = v.index_dtype()
     spans_a = jnp.asarray(spans).astype(idt)
-    bounds = _saturating_cumsum(spans_a)
-    known = v.concrete_value(bounds)
-    if known is not None:  # on the host: no device program per schedule
-        begins = jnp.asarray(np.concatenate([np.zeros((1,), known.dtype), known[:-1]]))
-    else:
-        begins = jnp.concatenate([jnp.zeros((1,), idt), bounds[:-1]])
+    bounds, begins = _boundaries(spans_a)
     mul_exact = cycle_mul
     cycle_mul = jnp.maximum(jnp.asarray(cycle_mul, compute), 1.0)
-    if cycle_start is None:
-        prefix = jnp.zeros((), idt)
-        period = jnp.zeros((), idt)
-        tables = _cycle_table(0, 1.0, None, compute)
-    else:
-        prefix = begins[cycle_start]
-        period = bounds[-1] - prefix
-        if cycle_tables is not None:
-            tables = cycle_tables
-        else:
-            tables = _cycle_table(period, mul_exact, num_cycles, compute)
+    prefix, period, tables = _cycle_layout(
+        bounds, begins, cycle_start, mul_exact, num_cycles, cycle_tables, compute
+    )
     params_a = jnp.asarray(params)
     buckets, width, probes = _phase_buckets(bounds, len(kinds))
     return PhaseSchedule(
@@ -798,6 +824,57 @@ def _search(sorted_: jax.Array, x: jax.Array) -> jax.Array:
     return jnp.searchsorted(sorted_, x, side="right", method=method).astype(sorted_.dtype)
 
 
+def _cycle_by_formula(
+    d: jax.Array, period_s: jax.Array, pf: jax.Array, mul: jax.Array
+) -> tuple[jax.Array, jax.Array, jax.Array, jax.Array, jax.Array]:
+    """:func:`_cycle_position` without a cycle table (a traced ``mul`` or period).
+
+    ``mul == 1`` in exact integer arithmetic; ``mul > 1`` (geometric lengths)
+    in floating point with an integer correction.
+    """
+    idt = d.dtype
+    fdt = pf.dtype
+    # mul == 1: exact integer arithmetic.
+    i_lin = d // period_s
+    r_lin = d - i_lin * period_s
+    # mul > 1: geometric lengths, float arithmetic with an integer correction.
+    geo = mul > 1
+    mul_s = jnp.where(geo, mul, 2.0).astype(fdt)
+    log_m = jnp.log(mul_s)
+    df = d.astype(fdt)
+    # With a whole mul, powers and cycle boundaries are whole numbers: snap them.
+    whole = mul_s == jnp.round(mul_s)
+
+    def snap(x: jax.Array) -> jax.Array:
+        return jnp.where(whole, jnp.round(x), x)
+
+    def grown(i: jax.Array) -> jax.Array:
+        # mul**i - 1: expm1 while small (mul near 1); past that ``pow``, whose
+        # rounding does not grow with i as ``exp(i * log(mul))``'s does.
+        x = i * log_m
+        return jnp.where(x < 0.5, jnp.expm1(jnp.minimum(x, 0.5)), mul_s**i - 1)
+
+    def cycle_begin(i: jax.Array) -> jax.Array:
+        return snap(pf * grown(i) / (mul_s - 1))
+
+    i_geo = jnp.floor(jnp.log1p(df * (mul_s - 1) / pf) / log_m)
+    i_geo = jnp.where(df < cycle_begin(i_geo), i_geo - 1, i_geo)
+    i_geo = jnp.where(df >= cycle_begin(i_geo + 1), i_geo + 1, i_geo)
+    i_geo = jnp.maximum(i_geo, 0)
+    scale_geo = snap(mul_s**i_geo)
+    r_geo = df - cycle_begin(i_geo)
+    u_geo = jnp.clip(r_geo / scale_geo, 0, pf)
+    u_geo_int = jnp.floor(u_geo)
+
+    hi = float(np.iinfo(idt).max)
+    i = jnp.where(geo, jnp.clip(i_geo, 0, hi).astype(idt), i_lin)
+    u_int = jnp.where(geo, u_geo_int.astype(idt), r_lin)
+    u_frac = jnp.where(geo, u_geo - u_geo_int, 0.0)
+    r = jnp.where(geo, r_geo, r_lin.astype(fdt))
+    scale = jnp.where(geo, scale_geo, 1.0)
+    return i, u_int, u_frac, r, scale
+
+
 def _cycle_position(
     d: jax.Array,
     period: jax.Array,
@@ -835,44 +912,7 @@ def _cycle_position(
         u_int = u_int_f.astype(idt)
         u_frac = u - u_int_f
     else:
-        # mul == 1: exact integer arithmetic.
-        i_lin = d // period_s
-        r_lin = d - i_lin * period_s
-        # mul > 1: geometric lengths, float arithmetic with an integer correction.
-        geo = mul > 1
-        mul_s = jnp.where(geo, mul, 2.0).astype(fdt)
-        log_m = jnp.log(mul_s)
-        df = d.astype(fdt)
-        # With a whole mul, powers and cycle boundaries are whole numbers: snap them.
-        whole = mul_s == jnp.round(mul_s)
-
-        def snap(x: jax.Array) -> jax.Array:
-            return jnp.where(whole, jnp.round(x), x)
-
-        def grown(i: jax.Array) -> jax.Array:
-            # mul**i - 1: expm1 while small (mul near 1); past that ``pow``, whose
-            # rounding does not grow with i as ``exp(i * log(mul))``'s does.
-            x = i * log_m
-            return jnp.where(x < 0.5, jnp.expm1(jnp.minimum(x, 0.5)), mul_s**i - 1)
-
-        def cycle_begin(i: jax.Array) -> jax.Array:
-            return snap(pf * grown(i) / (mul_s - 1))
-
-        i_geo = jnp.floor(jnp.log1p(df * (mul_s - 1) / pf) / log_m)
-        i_geo = jnp.where(df < cycle_begin(i_geo), i_geo - 1, i_geo)
-        i_geo = jnp.where(df >= cycle_begin(i_geo + 1), i_geo + 1, i_geo)
-        i_geo = jnp.maximum(i_geo, 0)
-        scale_geo = snap(mul_s**i_geo)
-        r_geo = df - cycle_begin(i_geo)
-        u_geo = jnp.clip(r_geo / scale_geo, 0, pf)
-        u_geo_int = jnp.floor(u_geo)
-
-        hi = float(np.iinfo(idt).max)
-        i = jnp.where(geo, jnp.clip(i_geo, 0, hi).astype(idt), i_lin)
-        u_int = jnp.where(geo, u_geo_int.astype(idt), r_lin)
-        u_frac = jnp.where(geo, u_geo - u_geo_int, 0.0)
-        r = jnp.where(geo, r_geo, r_lin.astype(fdt))
-        scale = jnp.where(geo, scale_geo, 1.0)
+        i, u_int, u_frac, r, scale = _cycle_by_formula(d, period_s, pf, mul)
     done = i >= limit
     i = jnp.where(done, limit - 1, i)
     u_int = jnp.where(done, period, u_int)
