@@ -53,6 +53,7 @@ from optax_warmup.schedules import noise as _noise
 from optax_warmup.schedules import ramps as _ramps
 from optax_warmup.schedules import warmup as _warmup
 from optax_warmup.schedules.base import Schedule, ScheduleNode
+from optax_warmup.transforms import clock as _clock
 
 # Engine shape ids as written in a config.
 ENGINE_SHAPES: dict[str, int] = {
@@ -83,7 +84,7 @@ _DURATIONS = {
 }
 _SHAPES = {"shape", "warmup_shape", "decay_shape"}
 _SCHEDULES = {"schedule", "new_schedule"}
-_STRINGS = {"anneal", "mode", "dtype", "rounding", "noise_kind"}
+_STRINGS = {"anneal", "mode", "dtype", "rounding", "noise_kind", "clock"}
 _BOOLS = {"three_phase", "rebase"}
 
 
@@ -117,6 +118,7 @@ _REGISTRY: dict[str, Callable[..., Any]] = {
     "cosine_decay": _decays.cosine_decay,
     "cosine_restarts": _composites.cosine_restarts,
     "cyclic": _composites.cyclic,
+    "data_batch_ramp": _ramps.data_batch_ramp,
     "decay_schedule": _decays.decay_schedule,
     "integer_ramp": _ramps.integer_ramp,
     "inverse_sqrt_decay": _decays.inverse_sqrt_decay,
@@ -300,6 +302,22 @@ def _key(x: Any, name: str) -> jax.Array:
     )
 
 
+def _stages(x: Any, name: str) -> list[tuple[Any, Any]]:
+    """A data ramp's ``[[threshold, size], ...]``: integers kept exact (thresholds may pass
+    2**53), other numbers read as values (the ramp checks they are whole)."""
+    if not isinstance(x, list | tuple) or not all(
+        isinstance(p, list | tuple) and len(p) == 2 for p in x
+    ):
+        raise ValueError(f"{name} must be a list of [threshold, size] pairs, got {x!r}.")
+
+    def whole(e: Any, where: str) -> Any:
+        return e if isinstance(e, int) and not isinstance(e, bool) else _number(e, where)
+
+    return [
+        (whole(t, f"{name}[{i}][0]"), whole(b, f"{name}[{i}][1]")) for i, (t, b) in enumerate(x)
+    ]
+
+
 def _key_config(key: jax.Array, name: str) -> dict[str, Any]:
     if jax.dtypes.issubdtype(key.dtype, jax.dtypes.prng_key):
         data = _concrete(jax.random.key_data(key), name)
@@ -328,6 +346,8 @@ def _argument(key: str, x: Any, ctx: _units.UnitContext, name: str) -> Any:
         return x
     if key == "key":
         return _key(x, name)
+    if key == "stages":
+        return _stages(x, name)
     if key in _BOOLS:
         if not isinstance(x, bool):
             raise ValueError(f"{name} must be true or false, got {x!r}.")
@@ -388,17 +408,15 @@ def _build_clocked(node: Mapping[str, Any], ctx: _units.UnitContext, path: str, 
     count is ``unit`` tokens (examples), so ``"2B tokens"`` and plain numbers
     of that unit both work. The result is a schedule of the step count.
     """
-    from optax_warmup.schedules import ramps as _ramps  # local: only for ramps
-    from optax_warmup.transforms import clock as _clock
-
     allowed = {"kind", "schedule", "unit", "lr_scaling", *_RAMP_KEYS}
     extra = sorted(set(node) - allowed)
     if extra:
         raise ValueError(f"{path}: {kind} takes no key {extra[0]!r}; it takes {sorted(allowed)}.")
-    for key in ("schedule", "batch"):
-        if key not in node:
-            raise ValueError(f"{path}: {kind} needs {key!r}.")
+    if "schedule" not in node:
+        raise ValueError(f"{path}: {kind} needs 'schedule'.")
     clock = kind.removeprefix("by_")
+    if "batch" not in node:
+        return _build_marked(node, path, kind, clock)
     seq = 1.0 if node.get("seq_len") is None else _number(node["seq_len"], f"{path}.seq_len")
     unit = 1.0 if node.get("unit") is None else _number(node["unit"], f"{path}.unit")
     if not (seq >= 1 and seq == int(seq)) or not unit > 0:
@@ -432,6 +450,22 @@ def _build_clocked(node: Mapping[str, Any], ctx: _units.UnitContext, path: str, 
         return by(schedule, ramp, unit=unit, lr_scaling=lr_scaling)
     except ValueError as e:
         raise ValueError(f"{path}: {e}") from None
+
+
+def _build_marked(node: Mapping[str, Any], path: str, kind: str, clock: str) -> Any:
+    """``{"kind": "by_tokens", "schedule": ...}`` without batch settings: a
+    :class:`~optax_warmup.ClockedSchedule` for ``scale_by_clock`` / ``with_clock``, whose
+    ``schedule`` counts single tokens (examples)."""
+    other = sorted(set(node) - {"kind", "schedule"})
+    if other:
+        raise ValueError(
+            f"{path}: {kind} without 'batch' (batch sizes given at each update) takes only "
+            f"'schedule', got {other[0]!r}."
+        )
+    per_count = {"tokens_per_step": 1.0} if clock == "tokens" else {"batch_size": 1.0}
+    inner = _units.UnitContext().with_updates(**per_count)
+    schedule = _build(node["schedule"], inner, f"{path}.schedule")
+    return _clock.ClockedSchedule(_combine.as_schedule(schedule), clock)
 
 
 def _context_kwargs(ctx: _units.UnitContext) -> dict[str, Any]:
@@ -629,7 +663,19 @@ def _ramp_config(s: _ramps.IntegerRamp, path: str) -> dict[str, Any]:
     }
 
 
-# One writer per config node; from_config reads each back through _REGISTRY.
+def _data_ramp_config(s: _ramps.DataRamp, path: str) -> dict[str, Any]:
+    del path
+    pairs = [[t, b] for t, b in zip(s.thresholds, s.sizes, strict=True)]
+    return {"stages": pairs, "clock": s.clock, "seq_len": s.seq_len}
+
+
+def _clocked_config(s: _clock.ClockedSchedule, path: str) -> dict[str, Any]:
+    # The node is named by the clock (by_tokens / by_examples), over the class's config_kind.
+    return {"kind": f"by_{s.clock}", "schedule": _to_config(s.schedule, f"{path}.schedule")}
+
+
+# One writer per config node; from_config reads each back through _REGISTRY
+# (by_tokens / by_examples through _build_clocked).
 _NODE_WRITERS: dict[type, Callable[[Any, str], dict[str, Any]]] = {
     _combine.ProductSchedule: lambda s, path: {"schedules": _parts(s.factors, path)},
     _combine.SumSchedule: lambda s, path: {"schedules": _parts(s.terms, path)},
@@ -640,6 +686,8 @@ _NODE_WRITERS: dict[type, Callable[[Any, str], dict[str, Any]]] = {
     },
     _noise.NoisySchedule: _noisy_config,
     _ramps.IntegerRamp: _ramp_config,
+    _ramps.DataRamp: _data_ramp_config,
+    _clock.ClockedSchedule: _clocked_config,
 }
 
 
