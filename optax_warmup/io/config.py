@@ -1,6 +1,6 @@
 """Schedules to and from plain, JSON/YAML-serialisable dicts.
 
-:func:`from_config` reads two kinds of node (and spec strings, see
+:func:`from_config` reads these kinds of node (and spec strings, see
 :func:`optax_warmup.parse_spec`):
 
 - a library function by name, with its arguments:
@@ -15,7 +15,12 @@
 - ``{"kind": "by_tokens" or "by_examples", "batch": "0.5Mtok", "batch_final":
   "4Mtok", "batch_ramp": "50B tokens", "unit": 1e6, "schedule": {...}}``: a
   schedule written in data, run on a batch ramp (the spec's ``batch*``
-  settings), exact at every step (see :func:`optax_warmup.by_tokens`).
+  settings), exact at every step (see :func:`optax_warmup.by_tokens`);
+  without the batch settings, ``{"kind": "by_tokens", "schedule": {...}}`` is
+  a :class:`~optax_warmup.ClockedSchedule` for ``scale_by_clock`` /
+  ``with_clock`` (its schedule counts single tokens or examples);
+- ``{"kind": "data_batch_ramp", "stages": [[0, 768], [250e9, 1536]], "clock":
+  "tokens", "seq_len": 2048}``: a :class:`~optax_warmup.DataRamp`.
 
 Durations carry explicit units (see ``_units``): ``2000`` or ``"2k"`` steps,
 ``"10%"`` of ``total_steps``, ``"5 epochs"`` with ``steps_per_epoch``,
@@ -585,7 +590,8 @@ def to_config(schedule: Schedule) -> dict[str, Any]:
     at every count; every other library schedule type becomes its own node:
     ``multiply``, ``add``, ``join``, ``shift``, ``with_noise`` (its key as
     ``{"data": [...], "impl": ...}``; the noise's ``kind`` written
-    ``noise_kind``) and ``integer_ramp``.
+    ``noise_kind``), ``integer_ramp``, ``data_batch_ramp`` (a :class:`DataRamp`)
+    and ``by_tokens`` / ``by_examples`` (a :class:`ClockedSchedule`).
 
     Args:
       schedule: a library schedule with concrete (not traced, not batched) values.
