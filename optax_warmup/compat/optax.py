@@ -15,8 +15,8 @@ but is built on the phase engine: every hyperparameter may be traced
 (``jax.vmap`` over warmup lengths, peaks, decay rates... compiles once),
 evaluation costs the same for 1 or 1000 pieces, and step lengths never
 overflow int32 silently. Where optax is degenerate the drop-in does the
-sensible thing; each function's docstring and the README section
-"Differences from optax" list every such case.
+sensible thing; each function's docstring and the guide page
+``docs/guide/optax_differences.md`` ("Differences from optax") list every such case.
 
 Shared conventions (all drop-ins): counts below 0 give the value at count 0;
 float counts are floored; concrete negative step lengths raise ``ValueError``
