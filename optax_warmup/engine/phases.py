@@ -401,6 +401,49 @@ def from_arrays(
     )
 
 
+def assemble_repeating(
+    spans: ArrayLike,
+    starts: ArrayLike,
+    ends: ArrayLike,
+    pattern: Sequence[_shapes.ResolvedShape],
+    last: _shapes.ResolvedShape,
+    *,
+    dtype: Any = None,
+) -> PhaseSchedule:
+    """Stacked phases whose shapes repeat, from typed shapes (``engine/build.py``).
+
+    With ``P = len(pattern)`` and ``len(spans) = n P + 1``, phase ``k P + j``
+    has the shape ``pattern[j]`` and the last phase the shape ``last``. A
+    shape's parameters may be arrays with one entry per repeat ``k`` (e.g. a
+    cosine exponent per cycle), so ``n`` repeats build as one set of arrays
+    whatever ``n``: no per-phase Python work, no shape ids or parameter slots
+    written by the caller. Trusts its inputs, as :func:`assemble_arrays`.
+    """
+    num = int(jnp.shape(spans)[0])
+    width = len(pattern)
+    if width < 1 or (num - 1) % width:
+        raise ValueError(f"{num} phases are not a whole number of {width}-phase repeats plus one.")
+    n = (num - 1) // width
+    compute, _ = value_dtypes(dtype)
+    shapes = [*pattern, last]
+    known = [[v.concrete_value(x) for x in shape.params] for shape in shapes]
+    # Known parameters are stacked on the host, so that they stay constants under jit
+    # (XLA folds them into the shape's formula, e.g. an exponent of 1).
+    xp: Any = np if all(c is not None for cols in known for c in cols) else jnp
+    dt = np.dtype(compute)
+
+    def slots(params: Sequence[Any], repeats: int) -> Any:
+        return xp.stack([xp.broadcast_to(xp.asarray(x, dt), (repeats,)) for x in params], axis=-1)
+
+    body = xp.stack([slots(shape.params, n) for shape in pattern], axis=1)
+    body = body.reshape(n * width, _shapes.NUM_PARAMS)
+    params = xp.concatenate([body, slots(last.params, 1)])
+    if xp is np and bool(np.all(params == params[:1])):
+        params = params[0]  # one row, broadcast under jit (as a default would be)
+    kinds = tuple(shape.kind for shape in pattern) * n + (last.kind,)
+    return assemble_arrays(spans, starts, ends, kinds=kinds, params=params, dtype=dtype)
+
+
 def _check_kinds(kinds: Any, num_custom: int) -> None:
     """Shape ids must be whole numbers naming a built-in shape or one of the custom functions."""
     ids = kinds if isinstance(kinds, tuple | list) else (kinds,)
