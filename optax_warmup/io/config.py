@@ -11,7 +11,12 @@
 - the engine's own form, ``{"kind": "phases", "phases": [...]}``, which is
   what :func:`to_config` writes for every :class:`PhaseSchedule`, so any
   schedule the library builds (whatever function made it) round-trips
-  exactly, together with the ``multiply`` and ``join`` nodes;
+  exactly, together with the ``multiply`` and ``join`` nodes. A phase's
+  ``shape`` is a typed shape of ``engine/build.py`` by its engine name, with
+  named arguments: ``{"name": "cosine", "exponent": 2.0}``
+  (``build.half_cosine(exponent=2.0)``), or a bare name (``"cosine"``) for
+  its unit parameters (power, exponent 1); the older form, a name with a
+  ``"params"`` list of the engine's four parameter slots, is still read;
 - ``{"kind": "by_tokens" or "by_examples", "batch": "0.5Mtok", "batch_final":
   "4Mtok", "batch_ramp": "50B tokens", "unit": 1e6, "schedule": {...}}``: a
   schedule written in data, run on a batch ramp (the spec's ``batch*``
@@ -38,6 +43,7 @@ YAML aliases are expanded (a "billion laughs" document is refused at once).
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -46,6 +52,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from optax_warmup.engine import build as _typed
 from optax_warmup.engine import phases as _engine
 from optax_warmup.engine import shapes as _shapes
 from optax_warmup.engine import validation as v
@@ -77,6 +84,24 @@ ENGINE_SHAPES: dict[str, int] = {
     "power_cycle": _shapes.POWER_CYCLE,
 }
 _SHAPE_NAMES = {k: name for name, k in ENGINE_SHAPES.items()}
+# The typed constructor (engine/build.py) of each engine shape, as a phase's shape is written:
+# ``{"name": "cosine", "exponent": 2.0}`` is ``build.half_cosine(exponent=2.0)``.
+TYPED_SHAPES: dict[str, Callable[..., _shapes.ResolvedShape]] = {
+    "constant": _typed.constant_shape,
+    "power_in": _typed.power_in,
+    "power_out": _typed.power_out,
+    "cosine": _typed.half_cosine,
+    "exp_normalized": _typed.exp_normalized,
+    "exp_approach": _typed.exp_approach,
+    "geometric": _typed.geometric,
+    "exp_rate": _typed.exp_rate,
+    "inv_sqrt": _typed.inverse_sqrt,
+    "tanh": _typed.tanh_shape,
+    "radam": _typed.radam,
+    "cosine_wave": _typed.cosine_wave,
+    "power_cycle": _typed.power_cycle,
+}
+_UNIT_PARAMS = [1.0, 0.0, 0.0, 0.0]  # a bare shape name: every slot at the engine's default
 
 _DURATIONS = {
     "warmup_steps",
@@ -538,25 +563,101 @@ def _read_phase(ph: Any, ctx: _units.UnitContext, name: str) -> dict[str, Any]:
         if k not in ph:
             raise ValueError(f"{name} needs {k!r}.")
     span = _duration(ph["span"], ctx, f"{name}.span")
-    shape = ph["shape"]
-    if shape not in ENGINE_SHAPES:
-        raise ValueError(f"{name}.shape must be one of {sorted(ENGINE_SHAPES)}, got {shape!r}.")
-    params = _number(ph.get("params", [1.0]), f"{name}.params")
-    if not isinstance(params, list) or not 0 < len(params) <= _shapes.NUM_PARAMS:
-        raise ValueError(f"{name}.params must be a list of 1 to 4 numbers, got {params!r}.")
+    kind, params = _read_shape(ph, name)
     scale = _number(ph.get("scale", [0.0, 0.0]), f"{name}.scale")
     if not isinstance(scale, list) or len(scale) != 2:
         raise ValueError(f"{name}.scale must be [start, end], got {scale!r}.")
     return {
         "span": span,
-        "shape": ENGINE_SHAPES[shape],
+        "shape": kind,
         "start": _number(ph["start"], f"{name}.start"),
         "end": _number(ph["end"], f"{name}.end"),
-        "params": params + [0.0] * (_shapes.NUM_PARAMS - len(params)),
+        "params": params,
         "length": _number(ph.get("length", span), f"{name}.length"),
         "offset": _number(ph.get("offset", 0.0), f"{name}.offset"),
         "scale": scale,
     }
+
+
+def _read_shape(ph: Mapping[str, Any], name: str) -> tuple[int, list[float]]:
+    """A phase's shape as the engine's id and parameters, from its typed constructor.
+
+    ``"cosine"`` (a bare name: the engine's unit parameters, power or exponent
+    1), ``{"name": "cosine", "exponent": 2.0}`` (the typed constructor of
+    ``TYPED_SHAPES`` with named parameters), or the older form, a name with
+    ``"params"``: the four parameter slots as a list.
+    """
+    shape = ph["shape"]
+    if "params" in ph or isinstance(shape, str):
+        if not isinstance(shape, str) or shape not in ENGINE_SHAPES:
+            raise ValueError(
+                f"{name}.shape must be one of {sorted(ENGINE_SHAPES)} (with 'params') "
+                f"or a dict such as {{'name': 'cosine', 'exponent': 2.0}}, got {shape!r}."
+            )
+        params = _number(ph.get("params", _UNIT_PARAMS), f"{name}.params")
+        if not isinstance(params, list) or not 0 < len(params) <= _shapes.NUM_PARAMS:
+            raise ValueError(f"{name}.params must be a list of 1 to 4 numbers, got {params!r}.")
+        return ENGINE_SHAPES[shape], params + [0.0] * (_shapes.NUM_PARAMS - len(params))
+    ctor = TYPED_SHAPES.get(str(shape.get("name"))) if isinstance(shape, Mapping) else None
+    if ctor is None:
+        raise ValueError(
+            f"{name}.shape must be one of {sorted(ENGINE_SHAPES)} or a dict such as "
+            f"{{'name': 'cosine', 'exponent': 2.0}}, got {shape!r}."
+        )
+    args = {
+        k: x if isinstance(x, bool) else _number(x, f"{name}.shape.{k}")
+        for k, x in shape.items()
+        if k != "name"
+    }
+    try:
+        resolved = ctor(**args)
+    except TypeError:
+        allowed = list(inspect.signature(ctor).parameters)
+        raise ValueError(
+            f"{name}.shape: {shape['name']!r} takes {allowed or 'no parameters'}, "
+            f"got {sorted(args)}."
+        ) from None
+    return resolved.kind, [float(np.asarray(x, np.float64)) for x in resolved.params]
+
+
+@functools.cache
+def _typed_slots(name: str) -> dict[str, tuple[int, ...]]:
+    """The parameter slots each argument of a shape's typed constructor fills, found by
+    calling it (a float64 multiplier kept as two float32 parts fills two)."""
+    ctor = TYPED_SHAPES[name]
+    params = inspect.signature(ctor).parameters
+    empty = inspect.Parameter.empty
+    base = {k: 1.0 if p.default is empty else p.default for k, p in params.items()}
+    ref = np.asarray(ctor(**base).params, np.float64)
+    out = {}
+    for k in params:
+        probe = (not base[k]) if isinstance(base[k], bool) else 0.6180339887498949
+        got = np.asarray(ctor(**{**base, k: probe}).params, np.float64)
+        out[k] = tuple(int(j) for j in np.flatnonzero(got != ref))
+    return out
+
+
+def _shape_config(kind: int, slots: list[float], fdt: Any) -> tuple[Any, list[float] | None]:
+    """A phase's shape as written: a bare name, the typed constructor's named arguments,
+    or (only if those cannot give the same parameters) the name and its four slots."""
+    name = _SHAPE_NAMES[kind]
+    if slots == _UNIT_PARAMS:
+        return name, None
+    ctor = TYPED_SHAPES[name]
+    spec = inspect.signature(ctor).parameters
+    named: dict[str, Any] = {}
+    for k, idx in _typed_slots(name).items():
+        if len(idx) > 1:  # a parameter kept in two parts: their exact sum
+            x = float(sum(np.float64(np.asarray(slots[j], fdt)) for j in idx))
+        else:
+            x = slots[idx[0]] if idx else 0.0
+        named[k] = bool(x) if isinstance(spec[k].default, bool) else x
+    resolved = ctor(**named)
+    same = np.array_equal(np.asarray(resolved.params, fdt), np.asarray(slots, fdt))
+    if resolved.kind != kind or not same:
+        return name, slots
+    written = {k: x for k, x in named.items() if x != spec[k].default}
+    return {"name": name, **written}, None
 
 
 def _read_cycles(cycles: Any, ctx: _units.UnitContext, path: str) -> dict[str, Any]:
@@ -738,8 +839,9 @@ def _phases_config(s: _engine.PhaseSchedule, path: str) -> dict[str, Any]:
             "start": shortest_float(arrays["starts"][i], fdt),
             "end": shortest_float(arrays["ends"][i], fdt),
         }
-        params = [shortest_float(p, fdt) for p in arrays["params"][i]]
-        if params != [1.0, 0.0, 0.0, 0.0]:
+        slots = [shortest_float(p, fdt) for p in arrays["params"][i]]
+        ph["shape"], params = _shape_config(s.kinds[i], slots, fdt)
+        if params is not None:
             while len(params) > 1 and params[-1] == 0.0:
                 params.pop()
             ph["params"] = params
