@@ -271,7 +271,9 @@ def test_to_config_names_the_one_type_it_cannot_write() -> None:
 # walker below fails if a new one is missing here.
 _LR = ow.linear_decay(1.0, 40)
 SCHEDULE_CONSTRUCTORS: dict[str, Callable[[], Any]] = {
-    "from_arrays": lambda: ow.from_arrays([3, 5, 0], [0.0, 1.0, 0.2], [1.0, 0.2, 0.2]),
+    "from_arrays": lambda: ow.from_arrays(
+        np.asarray([3, 5, 0]), np.asarray([0.0, 1.0, 0.2]), np.asarray([1.0, 0.2, 0.2])
+    ),
     "from_phases": lambda: ow.from_phases([build.warmup_phase(1.0, 4), build.hold_phase(1.0)]),
     "warmup_schedule": lambda: ow.warmup_schedule(2.0, 9, shape="cosine"),
     "warmup_factor": lambda: ow.warmup_factor(7, shape="exponential"),
@@ -398,6 +400,7 @@ def test_clocked_and_data_ramp_nodes_round_trip_nested() -> None:
     # Thresholds ceil(j * 60 / 3): 2 examples per step from 0, 4 from 20, 6 from 40, 8 from 60.
     assert [int(x) for x in ramp(jnp.asarray([0, 19, 20, 39, 40, 59, 60]))] == [2, 2, 4, 4, 6, 6, 8]
     back_clocked = ow.from_config(ow.to_config(clocked))
+    assert isinstance(clocked, ow.ClockedSchedule)
     assert isinstance(back_clocked, ow.ClockedSchedule)
     assert back_clocked.clock == "tokens"
     np.testing.assert_array_equal(
@@ -411,7 +414,7 @@ def test_clocked_and_data_ramp_nodes_round_trip_nested() -> None:
         outs = []
         for _ in range(4):
             u, state = tx.update(jnp.ones(1), state)
-            outs.append(float(u[0]))
+            outs.append(float(np.asarray(u)[0]))
         assert outs == pytest.approx(
             [2 * (1 - 6 * k / 40) if 6 * k < 10 else 2 * (1 - (6 * k - 5) / 40) for k in range(4)],
             rel=1e-6,
