@@ -190,6 +190,11 @@ def _by(
     if ramp is None:
         if lr_scaling is not None:
             raise ValueError("lr_scaling needs the ramp (or pass it to scale_by_clock).")
+        if unit != 1.0:  # the data clock counts single tokens (examples)
+            raise ValueError(
+                f"unit={unit!r} needs the ramp; without one, write the schedule's durations "
+                f"in single {clock}."
+            )
         return ClockedSchedule(_combine.as_schedule(schedule), clock)
     if not isinstance(schedule, _engine.PhaseSchedule):
         raise ValueError(
