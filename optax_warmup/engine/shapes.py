@@ -19,7 +19,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Callable
-from typing import Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -555,6 +555,35 @@ def log_rate(rate: ArrayLike) -> ArrayLike:
         return float(logs) if logs.ndim == 0 else logs
     r = jnp.asarray(rate, jnp.float32)
     return jnp.clip(jnp.log(jnp.maximum(r, 0.0)), -big, big)
+
+
+def rate_from_log(log: float, dtype: Any = np.float32) -> float:
+    """The rate :func:`log_rate` stores as ``log`` (in ``dtype``): its shortest decimal.
+
+    The inverse a config writer needs: ``log_rate(rate_from_log(x))`` rounds to
+    ``x`` in ``dtype`` (``log(0.5)`` held in float32 gives back 0.5, not
+    0.49999998).
+
+    Args:
+      log: a stored ``log(rate)``.
+      dtype: the dtype it is stored in.
+
+    Returns:
+      A rate (a Python float).
+
+    Example:
+      >>> import numpy as np
+      >>> from optax_warmup.engine import shapes
+      >>> shapes.rate_from_log(np.float32(shapes.log_rate(0.99999)))
+      0.99999
+    """
+    target = np.asarray(log, dtype)
+    exact = float(np.exp(np.float64(target)))
+    for digits in range(1, 18):
+        rate = float(f"{exact:.{digits}g}")
+        if np.asarray(log_rate(rate), dtype) == target:
+            return rate
+    return exact
 
 
 def _exp_rate(x: ShapeArgs) -> jax.Array:
