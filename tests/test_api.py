@@ -357,6 +357,7 @@ def test_compat_namespace_holds_every_peer_and_the_optax_dropins() -> None:
         "keras",
         "optax",
         "pytorch_warmup",
+        "t5x",
         "timm",
         "torch",
         "transformers",
