@@ -9,6 +9,7 @@ cc342d419ec3e3e9c4bf1df33c82330cafdc1e16, line by line, in float64 (the cyclic
 from __future__ import annotations
 
 import math
+import re
 
 import jax
 import jax.numpy as jnp
@@ -18,7 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import optax_warmup as ow
-from optax_warmup.compat import t5x
+from optax_warmup.compat import composer, t5x
 from tests.compat_helpers import values
 
 T5X_COMMIT = "cc342d419ec3e3e9c4bf1df33c82330cafdc1e16"
@@ -54,7 +55,9 @@ def ref_t5x(
             ret *= math.sqrt(w)
             ret /= math.sqrt(max(step, w))
         elif name == "decay_every":
-            ret *= df ** (step // spd)
+            # t5x holds decay_factor in float32 (a jnp weak float), as the library does:
+            # df ** n then carries n times its rounding, which no float32 result can avoid.
+            ret *= float(np.float32(df)) ** (step // spd)
         elif name == "cosine_decay":
             frac = ((step - w) % spc) / spc if step > w else 0.0  # progress % 1.0
             ret *= max(0.0, 0.5 * (1.0 + math.cos(math.pi * frac)))
@@ -84,9 +87,9 @@ _T5X_STRINGS = [
 @settings(max_examples=80, deadline=None, derandomize=True)
 @given(
     factors=st.sampled_from(_T5X_STRINGS),
-    base=st.floats(0.0, 2.0),
+    base=st.floats(0.0, 2.0).map(lambda x: round(x, 6)),
     w=st.integers(1, 60),
-    df=st.floats(0.0, 1.0),
+    df=st.floats(0.0, 1.0).map(lambda x: round(x, 6)),
     spd=st.integers(1, 40),
     spc=st.integers(1, 80),
     offset=st.integers(-20, 40),
@@ -249,3 +252,293 @@ def test_t5x_zero_warmup_is_fine_where_no_factor_divides_by_it() -> None:
         [ref_t5x(k, "constant * cosine_decay", 1.0, 0, 0.5, 1, 4, 0, 1e-8) for k in range(5)]
     )
     assert isinstance(s, ow.ScheduleNode)
+
+
+# --- Composer ------------------------------------------------------------------------------
+# ``Ref*`` below transcribe mosaicml/composer at commit
+# 6405188805a0054b4551ec49e4919c54c971d0e8: ``composer/core/time.py`` (``Time``,
+# ``Time.from_timestring``, ``Timestamp.get``; max_duration * ssr in
+# ``composer/trainer/trainer.py::_scale_max_duration_by_ssr``) and
+# ``composer/optim/scheduler.py`` (``_convert_time``, ``_cosine_anneal``, each scheduler's
+# ``__call__`` and the two ``_raise_if_...`` checks), in float64 Python. The trainer steps the
+# schedulers before it advances its timestamp (``trainer.py``, the train loop), so update ``k``
+# uses the multiplier of batch ``max(k - 1, 0)``.
+
+COMPOSER_COMMIT = "6405188805a0054b4551ec49e4919c54c971d0e8"
+
+
+class RefTime:
+    def __init__(self, value: float, unit: str) -> None:
+        if unit != "dur" and not isinstance(value, int):
+            raise TypeError(value)
+        self.value, self.unit = (float(value) if unit == "dur" else value), unit
+
+    @staticmethod
+    def parse(text: str) -> RefTime:
+        m = re.findall(r"^(.+)(iter|ep|ba|sp|tok|dur|sec)$", text, flags=re.IGNORECASE)
+        value, unit = float(m[0][0]), m[0][1].lower()
+        if unit != "dur":
+            if int(value) != value:
+                raise TypeError(text)
+            value = int(value)
+        return RefTime(value, unit)
+
+
+class RefState:
+    def __init__(
+        self, max_duration: str, ssr: float, L: int | None, spb: int | None, tpb: int | None
+    ):
+        md = RefTime.parse(max_duration)
+        self.max_duration = RefTime(type(md.value)(md.value * ssr), md.unit)  # Time.__mul__
+        if self.max_duration.value == 0:  # _scale_max_duration_by_ssr
+            raise ValueError("max_duration")
+        self.dataloader_len, self.spb, self.tpb, self.batch = L, spb, tpb, 0
+
+    def get(self, unit: str) -> int:
+        return {
+            "ba": self.batch,
+            "sp": self.batch * (self.spb or 0),
+            "tok": self.batch * (self.tpb or 0),
+        }[unit]
+
+
+def ref_convert(time: str, state: RefState, ssr: float = 1.0) -> RefTime:
+    t = RefTime.parse(time)
+    md = state.max_duration
+    if t.unit == "dur":
+        if md.unit == "ep":
+            return RefTime(int(t.value * int(state.dataloader_len) * md.value), "ba")  # type: ignore[arg-type]
+        return RefTime(int(t.value * md.value), md.unit)
+    if t.unit == "ep":
+        t = RefTime(t.value * int(state.dataloader_len), "ba")  # type: ignore[arg-type]
+    return RefTime(int(t.value * ssr), t.unit)
+
+
+def ref_anneal(x: float, min_y: float = 0.0, max_y: float = 1.0) -> float:
+    x = min(max(x, 0.0), 1.0)
+    return min_y + (max_y - min_y) * (1 + math.cos(x * math.pi)) / 2
+
+
+def ref_check_max(t_max: RefTime, state: RefState) -> None:
+    md = state.max_duration
+    if t_max.unit == md.unit:
+        if t_max.value < md.value:
+            raise ValueError("t_max")
+    elif t_max.unit == "ba" and md.unit == "ep" and state.dataloader_len is not None:  # noqa: SIM102
+        if t_max.value < md.value * int(state.dataloader_len):
+            raise ValueError("t_max")
+
+
+def ref_linear(state: RefState, ai: float, af: float, t_max: str, ssr: float = 1.0) -> float:
+    t = ref_convert(t_max, state, ssr)
+    frac = min(1.0, state.get(t.unit) / t.value)
+    return ai + frac * (af - ai)
+
+
+def f32(x: float) -> float:
+    """A rate as the library holds it (float32): Composer's float64 ``gamma ** n`` differs by
+    about ``n`` float32 roundings of ``gamma``, which no float32 schedule can avoid."""
+    return float(np.float32(x))
+
+
+def ref_multistep(state: RefState, milestones: list[str], gamma: float, ssr: float) -> float:
+    gamma = f32(gamma)
+    factor = 1.0
+    for m in [ref_convert(x, state, ssr) for x in milestones]:
+        if state.get(m.unit) >= m.value:
+            factor *= gamma
+    return factor
+
+
+def ref_with_warmup(kind: str, state: RefState, ssr: float, kw: dict) -> float:
+    """``...WithWarmupScheduler.__call__`` of ``kind`` (Constant: Linear, alpha_i = alpha_f)."""
+    t_warmup, scale = kw["t_warmup"], kw.get("scale_warmup", False)
+    peak = kw.get("alpha_i", 1.0) if kind == "linear" else 1.0
+    tw = ref_convert(t_warmup, state)
+    if kind != "multistep":
+        t_max = ref_convert(kw.get("t_max", "1dur"), state, ssr)
+        if tw.unit != t_max.unit:
+            raise ValueError("units")
+        ref_check_max(t_max, state)
+    if state.get(tw.unit) < tw.value:
+        return ref_linear(state, 0.0, peak, t_warmup, ssr if scale else 1.0)
+    if kind == "multistep":
+        return ref_multistep(state, kw["milestones"], kw.get("gamma", 0.1), ssr)
+    cur = state.get(tw.unit)
+    frac = (cur - tw.value) / (t_max.value - tw.value) if t_max.value > tw.value else 0.0
+    frac = min(1.0, frac)
+    af = kw.get("alpha_f", 0.0)
+    if kind == "linear":
+        return peak + frac * (af - peak)
+    if kind == "cosine":
+        return ref_anneal(frac, min_y=af)
+    return af + (1 - frac) ** kw.get("power", 2.0) * (1.0 - af)
+
+
+def ref_plain(kind: str, state: RefState, ssr: float, kw: dict) -> float:
+    """The schedulers without warmup."""
+    if kind == "constant":
+        t = ref_convert(kw.get("t_max", "1dur"), state, ssr)
+        return kw.get("alpha", 1.0) if state.get(t.unit) < t.value else 1.0
+    if kind == "linear":
+        return ref_linear(
+            state, kw.get("alpha_i", 1.0), kw.get("alpha_f", 0.0), kw.get("t_max", "1dur"), ssr
+        )
+    if kind == "cosine":
+        t = ref_convert(kw.get("t_max", "1dur"), state, ssr)
+        return ref_anneal(state.get(t.unit) / t.value, min_y=kw.get("alpha_f", 0.0))
+    if kind == "poly":
+        t = ref_convert(kw.get("t_max", "1dur"), state, ssr)
+        frac = min(1.0, state.get(t.unit) / t.value)
+        af = kw.get("alpha_f", 0.0)
+        return af + (1 - frac) ** kw["power"] * (1.0 - af)
+    if kind == "step":
+        t = ref_convert(kw["step_size"], state, ssr)
+        return f32(kw.get("gamma", 0.1)) ** int(state.get(t.unit) / t.value)
+    if kind == "multistep":
+        return ref_multistep(state, kw["milestones"], kw.get("gamma", 0.1), ssr)
+    t = ref_convert(kw.get("decay_period", "1ep"), state, ssr)
+    return f32(kw["gamma"]) ** float(state.get(t.unit) / t.value)
+
+
+_WARMUP_FNS = {
+    "constant": composer.ConstantWithWarmupScheduler,
+    "linear": composer.LinearWithWarmupScheduler,
+    "cosine": composer.CosineAnnealingWithWarmupScheduler,
+    "poly": composer.PolynomialWithWarmupScheduler,
+    "multistep": composer.MultiStepWithWarmupScheduler,
+}
+_PLAIN_FNS = {
+    "constant": composer.ConstantScheduler,
+    "linear": composer.LinearScheduler,
+    "cosine": composer.CosineAnnealingScheduler,
+    "poly": composer.PolynomialScheduler,
+    "step": composer.StepScheduler,
+    "multistep": composer.MultiStepScheduler,
+    "exponential": composer.ExponentialScheduler,
+}
+
+
+def ref_composer_lrs(
+    warmup: bool, kind: str, lr: float, kw: dict, clock: dict, counts: list[int], lag: bool = True
+) -> np.ndarray:
+    ssr = clock.get("scale_schedule_ratio", 1.0)
+    state = RefState(
+        clock["max_duration"],
+        ssr,
+        clock.get("batches_per_epoch"),
+        clock.get("samples_per_batch"),
+        clock.get("tokens_per_batch"),
+    )
+    out = []
+    for k in counts:
+        state.batch = max(k - 1, 0) if lag else k
+        if warmup:
+            ref_kind = "linear" if kind == "constant" else kind
+            rkw = dict(kw)
+            if kind == "constant":
+                rkw["alpha_i"] = rkw["alpha_f"] = rkw.pop("alpha", 1.0)
+            out.append(lr * ref_with_warmup(ref_kind, state, ssr, rkw))
+        else:
+            out.append(lr * ref_plain(kind, state, ssr, kw))
+    return np.asarray(out)
+
+
+_PER = {"ba": 1, "sp": "samples_per_batch", "tok": "tokens_per_batch"}
+
+
+@st.composite
+def composer_configs(draw: st.DrawFn, warmup: bool) -> tuple[str, dict, dict]:
+    """A scheduler kind, its arguments (Composer time strings) and the trainer's clock."""
+    clock = {
+        "batches_per_epoch": draw(st.integers(1, 12)),
+        "samples_per_batch": draw(st.integers(1, 64)),
+        "tokens_per_batch": draw(st.integers(1, 3000)),
+        "scale_schedule_ratio": draw(st.sampled_from([1.0, 1.0, 0.5, 0.37, 1.5, 2.0])),
+    }
+    md_unit = draw(st.sampled_from(["ba", "ep", "sp", "tok"]))
+    batches = draw(st.integers(4, 120))
+    if md_unit == "ep":
+        md_value = max(1, batches // clock["batches_per_epoch"])
+    elif md_unit == "ba":
+        md_value = batches
+    else:
+        per = clock[_PER[md_unit]]
+        md_value = batches * per + draw(st.integers(0, per - 1))
+    clock["max_duration"] = f"{md_value}{md_unit}"
+    base = "ba" if md_unit in ("ba", "ep") else md_unit  # t_max's unit after conversion
+
+    def a_time(same_as_base: bool, top: float, low: int = 0) -> str:
+        unit = draw(st.sampled_from(["dur", base] + (["ep"] if base == "ba" else [])))
+        if not same_as_base and draw(st.booleans()):
+            unit = draw(st.sampled_from(["ba", "ep", "sp", "tok", "dur"]))
+        if unit == "dur":
+            return f"{draw(st.integers(low, int(100 * top))) / 100}dur"
+        per_batch = {
+            "ba": 1,
+            "ep": 0,
+            "sp": clock["samples_per_batch"],
+            "tok": clock["tokens_per_batch"],
+        }
+        if unit == "ep":
+            top_ep = max(1, int(top * batches) // clock["batches_per_epoch"])
+            return f"{draw(st.integers(low, top_ep))}ep"
+        return f"{draw(st.integers(low, int(top * batches * per_batch[unit]) + 1))}{unit}"
+
+    kinds = list(_WARMUP_FNS) if warmup else list(_PLAIN_FNS)
+    kind = draw(st.sampled_from(kinds))
+    kw: dict = {}
+    if warmup:
+        kw["t_warmup"] = a_time(True, 0.6)
+        kw["scale_warmup"] = draw(st.booleans())
+    if kind in ("constant",):
+        kw["alpha"] = round(draw(st.floats(0.0, 2.0)), 6)
+        if not warmup:
+            kw["t_max"] = a_time(False, 1.2)
+    if kind in ("linear", "cosine", "poly"):
+        kw["alpha_f"] = round(draw(st.floats(0.0, 1.0)), 6)
+        if kind == "linear":
+            kw["alpha_i"] = round(draw(st.floats(0.0, 2.0)), 6)
+        if kind == "poly":
+            kw["power"] = round(draw(st.floats(0.2, 4.0)), 6)
+        if warmup:
+            kw["t_max"] = draw(st.sampled_from(["1dur", "1.25dur", "1dur"]))
+        else:
+            kw["t_max"] = a_time(False, 1.2, low=1)
+    if kind in ("step", "multistep", "exponential"):
+        kw["gamma"] = round(draw(st.floats(0.05, 1.0)), 6)
+    if kind == "step":
+        kw["step_size"] = a_time(False, 0.4, low=1)
+    if kind == "exponential":
+        kw["decay_period"] = a_time(False, 0.5, low=1)
+    if kind == "multistep":
+        kw["milestones"] = [a_time(False, 1.0) for _ in range(draw(st.integers(0, 3)))]
+    return kind, kw, clock
+
+
+COMPOSER_COUNTS = [*range(300), 10**5 + 3, 2**24 - 3]
+
+
+def _composer_case(warmup: bool, kind: str, kw: dict, clock: dict) -> None:
+    fn = (_WARMUP_FNS if warmup else _PLAIN_FNS)[kind]
+    lr = 3e-4
+    try:
+        want = ref_composer_lrs(warmup, kind, lr, kw, clock, COMPOSER_COUNTS)
+    except (ZeroDivisionError, ValueError):  # Composer refuses the config: so must we
+        with pytest.raises(ValueError, match=r"t_max|t_warmup|step_size|decay_period|max_dur"):
+            fn(lr, **kw, **clock)
+        return
+    got = values(fn(lr, **kw, **clock), COMPOSER_COUNTS)
+    assert_close(got, want, rtol=2e-6)
+
+
+@settings(max_examples=70, deadline=None, derandomize=True)
+@given(composer_configs(warmup=True))
+def test_composer_warmup_schedulers_match_the_transcription(case: tuple[str, dict, dict]) -> None:
+    _composer_case(True, *case)
+
+
+@settings(max_examples=70, deadline=None, derandomize=True)
+@given(composer_configs(warmup=False))
+def test_composer_schedulers_match_the_transcription(case: tuple[str, dict, dict]) -> None:
+    _composer_case(False, *case)

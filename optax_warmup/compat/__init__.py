@@ -20,6 +20,24 @@ Example:
   [0.0, 0.0005, 0.001, 0.0005, 0.0]
 """
 
-from optax_warmup.compat import keras, optax, pytorch_warmup, t5x, timm, torch, transformers
+from optax_warmup.compat import (
+    composer,
+    keras,
+    optax,
+    pytorch_warmup,
+    t5x,
+    timm,
+    torch,
+    transformers,
+)
 
-__all__ = ["keras", "optax", "pytorch_warmup", "t5x", "timm", "torch", "transformers"]
+__all__ = [
+    "composer",
+    "keras",
+    "optax",
+    "pytorch_warmup",
+    "t5x",
+    "timm",
+    "torch",
+    "transformers",
+]

@@ -315,6 +315,45 @@ def _milestone_phases(
     return phases
 
 
+_MAX_STAIR_PHASES = 4096
+
+
+def _finish_staircase(
+    lr: ArrayLike, gamma: ArrayLike, clock: _Clock, size: tuple[int, str], trainer_lag: bool
+) -> Any:
+    """``lr * gamma ** floor(k c / S)`` (``c`` = ``size``'s units per batch), exactly.
+
+    With ``g = gcd(S, c)`` the exponent grows by ``c / g`` every ``S / g``
+    counts, so one cycle of ``S / g`` counts holds its ``min(S, c) / g`` distinct
+    values (boundaries computed in integers on the host) and each cycle
+    multiplies them by ``gamma ** (c / g)``. Past 4096 values per cycle it falls
+    back to the engine's staircase on ``floor(k / (S / c))`` in float32.
+    """
+    c = clock.per_batch("step_size", size[1])
+    g = math.gcd(size[0], c)
+    period, drops = size[0] // g, c // g
+    gam = v.concrete_value(gamma)
+
+    def power(n: int) -> ArrayLike:
+        return float(gam) ** n if gam is not None else jnp.asarray(gamma, jnp.float32) ** n
+
+    if drops == 1 or min(period, drops) > _MAX_STAIR_PHASES:
+        shape = _build.exp_rate(gamma, size[0] / c, staircase=1.0)
+        phase = _build.decay_phase(_times(lr, 1.0), 0, 0.0, shape, start_scale=0.0)
+        return _finish([phase], trainer_lag)
+    if period <= drops:  # a new value every count
+        starts = list(range(period))
+    else:  # the first count of each value: ceil(j period / drops)
+        starts = sorted({-(-j * period // drops) for j in range(drops)})
+    bounds = [*starts, period]
+    phases = [
+        _build.hold_phase(_times(lr, power(b * drops // period)), bounds[i + 1] - b)
+        for i, b in enumerate(starts)
+    ]
+    schedule = _engine.stack_phases(phases, cycle_start=0, cycle_decay=power(drops))
+    return _combine.shift(schedule, -1) if trainer_lag else schedule
+
+
 def _check_values(**named: ArrayLike) -> None:
     for name, x in named.items():
         v.check_finite(name, x)
@@ -851,11 +890,9 @@ def StepScheduler(
     clock = _clock(
         max_duration, scale_schedule_ratio, batches_per_epoch, samples_per_batch, tokens_per_batch
     )
-    size = _length("step_size", clock, clock.convert("step_size", step_size), step_size)
-    shape = _build.exp_rate(gamma, size, staircase=1.0)
-    return _finish(
-        [_build.decay_phase(_times(lr, 1.0), 0, 0.0, shape, start_scale=0.0)], trainer_lag
-    )
+    size = clock.convert("step_size", step_size)
+    _length("step_size", clock, size, step_size)
+    return _finish_staircase(lr, gamma, clock, size, trainer_lag)
 
 
 def MultiStepScheduler(
