@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -542,3 +543,187 @@ def test_composer_warmup_schedulers_match_the_transcription(case: tuple[str, dic
 @given(composer_configs(warmup=False))
 def test_composer_schedulers_match_the_transcription(case: tuple[str, dict, dict]) -> None:
     _composer_case(False, *case)
+
+
+def test_composer_first_two_updates_share_batch_zeros_multiplier() -> None:
+    kw: dict[str, Any] = {"max_duration": "8ba"}
+    lagged = composer.LinearWithWarmupScheduler(1.0, "4ba", **kw)
+    direct = composer.LinearWithWarmupScheduler(1.0, "4ba", trainer_lag=False, **kw)
+    assert values(direct, range(6)).tolist() == [0.0, 0.25, 0.5, 0.75, 1.0, 0.75]
+    assert values(lagged, range(6)).tolist() == [0.0, 0.0, 0.25, 0.5, 0.75, 1.0]
+
+
+def test_composer_time_units_convert_as_composer_does() -> None:
+    # 2ep of 5 batches = 10 batches; 0.25dur of 4ep = int(0.25 * 5 * 4) = 5 batches.
+    kw: dict[str, Any] = {"max_duration": "4ep", "batches_per_epoch": 5, "trainer_lag": False}
+    a = composer.CosineAnnealingWithWarmupScheduler(1.0, "2ep", **kw)
+    b = composer.CosineAnnealingWithWarmupScheduler(1.0, "10ba", **kw)
+    c = composer.CosineAnnealingWithWarmupScheduler(1.0, "0.5dur", **kw)
+    counts = list(range(25))
+    assert values(a, counts).tolist() == values(b, counts).tolist() == values(c, counts).tolist()
+    # Samples: a warmup of 100sp with 48 per batch ends after count 2 (96 < 100 <= 144).
+    s = composer.LinearWithWarmupScheduler(
+        1.0, "100sp", max_duration="480sp", samples_per_batch=48, trainer_lag=False
+    )
+    assert values(s, [1, 2, 3]).tolist() == pytest.approx([0.48, 0.96, 1 - 44 / 380])
+
+
+def test_composer_scale_schedule_ratio_scales_dur_and_t_max_not_the_warmup() -> None:
+    kw: dict[str, Any] = {"max_duration": "10ba", "trainer_lag": False}
+    half = composer.LinearWithWarmupScheduler(1.0, "4ba", scale_schedule_ratio=0.5, **kw)
+    # max_duration -> 5ba, t_max = 1dur -> 5ba; the warmup still lasts 4 batches.
+    assert values(half, range(7)).tolist() == [0.0, 0.25, 0.5, 0.75, 1.0, 0.0, 0.0]
+    scaled = composer.LinearWithWarmupScheduler(
+        1.0, "4ba", scale_warmup=True, scale_schedule_ratio=0.5, **kw
+    )
+    # scale_warmup: the slope follows 2ba, the warmup still ends at 4ba (held at 1 between).
+    assert values(scaled, range(6)).tolist() == [0.0, 0.5, 1.0, 1.0, 1.0, 0.0]
+    dur = composer.LinearWithWarmupScheduler(1.0, "0.4dur", scale_schedule_ratio=0.5, **kw)
+    # 0.4dur of the scaled 5ba = 2ba: the warmup scales with max_duration even unscaled.
+    assert values(dur, range(6)).tolist() == pytest.approx([0.0, 0.5, 1.0, 2 / 3, 1 / 3, 0.0])
+
+
+def test_composer_past_max_duration_holds_the_final_multiplier() -> None:
+    s = composer.CosineAnnealingWithWarmupScheduler(
+        2.0, "2ba", alpha_f=0.1, max_duration="10ba", trainer_lag=False
+    )
+    assert values(s, [10, 11, 10**6]).tolist() == pytest.approx([0.2, 0.2, 0.2], rel=1e-6)
+    c = composer.ConstantWithWarmupScheduler(
+        1.0, "2ba", alpha=0.5, max_duration="4ba", trainer_lag=False
+    )
+    assert values(c, [4, 100]).tolist() == [0.5, 0.5]  # alpha, not 1.0, past t_max
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (
+            lambda: composer.LinearWithWarmupScheduler(1.0, "2ep", max_duration="9ba"),
+            "batches_per_epoch",
+        ),
+        (
+            lambda: composer.LinearWithWarmupScheduler(1.0, "2sp", max_duration="9sp"),
+            "samples_per_batch",
+        ),
+        (
+            lambda: composer.ExponentialScheduler(1.0, 0.5, "9tok", max_duration="9ba"),
+            "tokens_per_batch",
+        ),
+        (
+            lambda: composer.LinearWithWarmupScheduler(
+                1.0, "2sp", max_duration="9ba", samples_per_batch=2
+            ),
+            "same units",
+        ),
+        (
+            lambda: composer.LinearWithWarmupScheduler(1.0, "2ba", t_max="5ba", max_duration="9ba"),
+            "t_max",
+        ),
+        (
+            lambda: composer.LinearWithWarmupScheduler(1.0, "1.5ba", max_duration="9ba"),
+            "t_warmup: ba times must be whole",
+        ),
+        (
+            lambda: composer.LinearWithWarmupScheduler(1.0, "10", max_duration="9ba"),
+            "t_warmup: cannot read",
+        ),
+        (
+            lambda: composer.LinearWithWarmupScheduler(1.0, "3iter", max_duration="9ba"),
+            "'iter' is not supported",
+        ),
+        (
+            lambda: composer.LinearWithWarmupScheduler(1.0, "3sec", max_duration="9ba"),
+            "'sec' is not supported",
+        ),
+        (
+            lambda: composer.LinearWithWarmupScheduler(1.0, "2ba", max_duration="0.5dur"),
+            "max_duration must be in",
+        ),
+        (
+            lambda: composer.LinearWithWarmupScheduler(
+                1.0, "2ba", max_duration="3ba", scale_schedule_ratio=0.2
+            ),
+            "is 0",
+        ),
+        (
+            lambda: composer.LinearWithWarmupScheduler(
+                1.0, "2ba", max_duration="3ba", scale_schedule_ratio=0
+            ),
+            "scale_schedule_ratio",
+        ),
+        (
+            lambda: composer.LinearScheduler(1.0, t_max="0ba", max_duration="3ba"),
+            "t_max must be > 0",
+        ),
+        (
+            lambda: composer.StepScheduler(1.0, "0.0dur", max_duration="3ba"),
+            "step_size must be > 0",
+        ),
+        (lambda: composer.PolynomialScheduler(1.0, 0.0, max_duration="3ba"), "power"),
+        (lambda: composer.MultiStepScheduler(1.0, "2ba", max_duration="3ba"), "milestones"),
+        (lambda: composer.LinearWithWarmupScheduler(float("nan"), "2ba", max_duration="3ba"), "lr"),
+        (
+            lambda: composer.LinearWithWarmupScheduler(
+                1.0, "2ba", max_duration="3ba", batches_per_epoch=0
+            ),
+            "batches_per_epoch",
+        ),
+    ],
+)
+def test_composer_bad_inputs_name_the_argument(call: Any, message: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(message)):
+        call()
+
+
+def test_composer_vmap_over_traced_lr_and_alpha_f_compiles_once() -> None:
+    traces = 0
+    kw: dict[str, Any] = {"max_duration": "3ep", "batches_per_epoch": 7}
+
+    def at(lr: jax.Array, alpha_f: jax.Array, gamma: jax.Array) -> jax.Array:
+        nonlocal traces
+        traces += 1
+        a = composer.CosineAnnealingWithWarmupScheduler(lr, "0.1dur", alpha_f=alpha_f, **kw)
+        b = composer.MultiStepWithWarmupScheduler(lr, "3ba", ["1ep", "2ep"], gamma, **kw)
+        return jnp.stack([a(jnp.arange(30)), b(jnp.arange(30))])
+
+    f = jax.jit(jax.vmap(at))
+    lrs, afs, gs = [1e-3, 3e-4], [0.0, 0.1], [0.5, 0.1]
+    got = np.asarray(f(jnp.asarray(lrs), jnp.asarray(afs), jnp.asarray(gs)), np.float64)
+    f(jnp.asarray([1.0, 2.0]), jnp.asarray([0.2, 0.3]), jnp.asarray([0.9, 0.8]))
+    assert traces == 1
+    counts = list(range(30))
+    clock = dict(kw)
+    for row, lr, af, g in zip(got, lrs, afs, gs, strict=True):
+        want_a = ref_composer_lrs(
+            True, "cosine", lr, {"t_warmup": "0.1dur", "alpha_f": af}, clock, counts
+        )
+        want_b = ref_composer_lrs(
+            True,
+            "multistep",
+            lr,
+            {"t_warmup": "3ba", "milestones": ["1ep", "2ep"], "gamma": g},
+            clock,
+            counts,
+        )
+        assert_close(row[0], want_a, rtol=2e-6)
+        assert_close(row[1], want_b, rtol=2e-6)
+
+
+def test_composer_grad_flows_through_lr_and_alpha() -> None:
+    def f(lr: jax.Array, af: jax.Array) -> jax.Array:
+        s = composer.CosineAnnealingScheduler(lr, alpha_f=af, max_duration="4ba", trainer_lag=False)
+        return s(2)  # lr * (af + (1 - af) / 2)
+
+    g_lr, g_af = jax.grad(f, argnums=(0, 1))(2.0, 0.2)
+    assert float(g_lr) == pytest.approx(0.6, rel=1e-6)
+    assert float(g_af) == pytest.approx(1.0, rel=1e-6)
+
+
+def test_composer_step_scheduler_in_samples_drops_on_the_exact_batch() -> None:
+    # 4sp steps with 3 samples per batch: floor(3k / 4); float32 k / (4/3) misses k = 4.
+    s = composer.StepScheduler(
+        1.0, "4sp", 0.5, max_duration="100ba", samples_per_batch=3, trainer_lag=False
+    )
+    ks = list(range(40))
+    assert values(s, ks).tolist() == pytest.approx([0.5 ** (3 * k // 4) for k in ks], rel=2e-6)
+    assert isinstance(s, ow.PhaseSchedule)
