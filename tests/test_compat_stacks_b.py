@@ -398,6 +398,17 @@ def ref_plain(kind: str, state: RefState, ssr: float, kw: dict) -> float:
         return f32(kw.get("gamma", 0.1)) ** int(state.get(t.unit) / t.value)
     if kind == "multistep":
         return ref_multistep(state, kw["milestones"], kw.get("gamma", 0.1), ssr)
+    if kind == "restarts":
+        t_0 = ref_convert(kw["t_0"], state, ssr)
+        interval_len, interval_end = t_0.value, t_0.value
+        while interval_end <= state.get(t_0.unit):
+            if interval_len == 0:
+                raise ValueError("Interval between restarts ... has decayed to 0.")
+            interval_len = int(kw.get("t_mult", 1.0) * interval_len)
+            interval_end += interval_len
+        interval_start = interval_end - interval_len
+        frac = (state.get(t_0.unit) - interval_start) / interval_len
+        return ref_anneal(frac, min_y=kw.get("alpha_f", 0.0))
     t = ref_convert(kw.get("decay_period", "1ep"), state, ssr)
     return f32(kw["gamma"]) ** float(state.get(t.unit) / t.value)
 
@@ -417,6 +428,7 @@ _PLAIN_FNS = {
     "step": composer.StepScheduler,
     "multistep": composer.MultiStepScheduler,
     "exponential": composer.ExponentialScheduler,
+    "restarts": composer.CosineAnnealingWarmRestartsScheduler,
 }
 
 
@@ -512,6 +524,10 @@ def composer_configs(draw: st.DrawFn, warmup: bool) -> tuple[str, dict, dict]:
         kw["step_size"] = a_time(False, 0.4, low=1)
     if kind == "exponential":
         kw["decay_period"] = a_time(False, 0.5, low=1)
+    if kind == "restarts":
+        kw["t_0"] = a_time(False, 0.5, low=1)
+        kw["t_mult"] = draw(st.sampled_from([1.0, 1.0, 2.0, 1.5, 1.05, 0.5, 0.8, 3.0]))
+        kw["alpha_f"] = round(draw(st.floats(0.0, 1.0)), 6)
     if kind == "multistep":
         kw["milestones"] = [a_time(False, 1.0) for _ in range(draw(st.integers(0, 3)))]
     return kind, kw, clock
@@ -520,16 +536,29 @@ def composer_configs(draw: st.DrawFn, warmup: bool) -> tuple[str, dict, dict]:
 COMPOSER_COUNTS = [*range(300), 10**5 + 3, 2**24 - 3]
 
 
+def run_batches(clock: dict) -> int:
+    """The batches a run of ``max_duration`` trains (the trainer stops at max_duration)."""
+    md = RefState(clock["max_duration"], clock.get("scale_schedule_ratio", 1.0), None, None, None)
+    m = md.max_duration
+    if m.unit == "ep":
+        return m.value * clock["batches_per_epoch"]
+    per = {"ba": 1, "sp": clock["samples_per_batch"], "tok": clock["tokens_per_batch"]}[m.unit]
+    return -(-m.value // per)
+
+
 def _composer_case(warmup: bool, kind: str, kw: dict, clock: dict) -> None:
     fn = (_WARMUP_FNS if warmup else _PLAIN_FNS)[kind]
     lr = 3e-4
+    counts = COMPOSER_COUNTS
+    if kind == "restarts":  # Composer raises only when training reaches a cycle of length 0
+        counts = list(range(run_batches(clock) + 1))  # batch k - 1 at count k: all it sees
     try:
-        want = ref_composer_lrs(warmup, kind, lr, kw, clock, COMPOSER_COUNTS)
+        want = ref_composer_lrs(warmup, kind, lr, kw, clock, counts)
     except (ZeroDivisionError, ValueError):  # Composer refuses the config: so must we
-        with pytest.raises(ValueError, match=r"t_max|t_warmup|step_size|decay_period|max_dur"):
+        with pytest.raises(ValueError, match=r"t_max|t_warmup|step_size|decay_period|max_dur|t_0"):
             fn(lr, **kw, **clock)
         return
-    got = values(fn(lr, **kw, **clock), COMPOSER_COUNTS)
+    got = values(fn(lr, **kw, **clock), counts)
     assert_close(got, want, rtol=2e-6)
 
 

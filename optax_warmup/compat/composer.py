@@ -43,6 +43,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import jax.numpy as jnp
+import numpy as np
 from jax.typing import ArrayLike
 
 from optax_warmup.engine import build as _build
@@ -151,6 +152,12 @@ class _Clock:
     def first_count(self, name: str, time: tuple[int, str]) -> int:
         """The first count whose timestamp is ``>= time``: ``ceil(value / per_batch)``."""
         return -(-time[0] // self.per_batch(name, time[1]))
+
+    def run_batches(self) -> int:
+        """The batches the run trains: the first count with ``timestamp >= max_duration``."""
+        if self.max_unit == "ep":
+            return int(self.max_value) * self.epoch_batches("max_duration")
+        return self.first_count("max_duration", (int(self.max_value), self.max_unit))
 
     def batches(self, name: str, time: tuple[int, str]) -> float:
         """``time`` in batches (a fraction for samples and tokens)."""
@@ -346,11 +353,15 @@ def _finish_staircase(
     else:  # the first count of each value: ceil(j period / drops)
         starts = sorted({-(-j * period // drops) for j in range(drops)})
     bounds = [*starts, period]
+    # Cycle i multiplies by gamma ** (i * drops): the engine's cycle decay with exponent `drops`
+    # (one float32 gamma, as the single staircase, not a rounded gamma ** drops).
     phases = [
-        _build.hold_phase(_times(lr, power(b * drops // period)), bounds[i + 1] - b)
+        _build.hold_phase(
+            _times(lr, power(b * drops // period)), bounds[i + 1] - b, scale=float(drops)
+        )
         for i, b in enumerate(starts)
     ]
-    schedule = _engine.stack_phases(phases, cycle_start=0, cycle_decay=power(drops))
+    schedule = _engine.stack_phases(phases, cycle_start=0, cycle_decay=gamma)
     return _combine.shift(schedule, -1) if trainer_lag else schedule
 
 
@@ -992,6 +1003,110 @@ def ExponentialScheduler(
     )
 
 
+_MAX_RESTARTS = 4096
+
+
+def CosineAnnealingWarmRestartsScheduler(
+    lr: ArrayLike,
+    t_0: TimeLike,
+    t_mult: float = 1.0,
+    alpha_f: ArrayLike = 0.0,
+    *,
+    max_duration: TimeLike,
+    scale_schedule_ratio: float = 1.0,
+    batches_per_epoch: int | None = None,
+    samples_per_batch: int | None = None,
+    tokens_per_batch: int | None = None,
+    trainer_lag: bool = True,
+) -> Any:
+    """``CosineAnnealingWarmRestartsScheduler``: cosine cycles, each ``t_mult`` times longer.
+
+    Cycle ``i`` lasts ``L_i`` (``L_0 = t_0``, ``L_{i+1} = int(t_mult L_i)``, in
+    ``t_0``'s unit, truncated as Composer does) and gives
+    ``alpha_f + (1 - alpha_f) (1 + cos(pi (t - start_i) / L_i)) / 2``. Once the
+    lengths stop changing the cycle repeats forever (an engine cycle, when it
+    is a whole number of batches); otherwise the cycles that start before
+    ``max_duration`` are listed (up to 4096) and the value holds ``alpha_f``
+    after them, where training has stopped.
+
+    Args:
+      lr: the optimizer's learning rate (traced allowed).
+      t_0: the first cycle's length (> 0).
+      t_mult: the length multiplier (a concrete number > 0).
+      alpha_f: the multiplier at the end of each cycle.
+      max_duration: the trainer's ``max_duration`` as written (``"10ep"``, ``"1000ba"``...).
+      scale_schedule_ratio: the trainer's ``scale_schedule_ratio`` (> 0).
+      batches_per_epoch: batches per epoch (Composer's ``dataloader_len``), for ``ep``.
+      samples_per_batch: samples per batch, for ``sp``.
+      tokens_per_batch: tokens per batch, for ``tok``.
+      trainer_lag: update ``k`` uses batch ``k - 1``'s multiplier, as Composer's trainer does.
+
+    Returns:
+      A schedule of the count: ``lr * alpha``.
+
+    Raises:
+      ValueError: where Composer raises during training: a cycle length reaching 0
+        (``t_mult < 1``) before ``max_duration``.
+
+    Example:
+      >>> from optax_warmup.compat import composer
+      >>> s = composer.CosineAnnealingWarmRestartsScheduler(
+      ...     1.0, "2ba", 2.0, max_duration="6ba", trainer_lag=False)
+      >>> [round(float(s(k)), 4) for k in range(7)]
+      [1.0, 0.5, 1.0, 0.8536, 0.5, 0.1464, 1.0]
+
+    Reference:
+      mosaicml/composer ``composer/optim/scheduler.py`` at 6405188805a0.
+    """
+    _check_values(lr=lr, alpha_f=alpha_f)
+    if isinstance(t_mult, bool) or not isinstance(t_mult, int | float) or not t_mult > 0:
+        raise ValueError(f"t_mult must be a number > 0, got {t_mult!r}.")
+    if not math.isfinite(t_mult):
+        raise ValueError(f"t_mult must be finite, got {t_mult!r}.")
+    clock = _clock(
+        max_duration, scale_schedule_ratio, batches_per_epoch, samples_per_batch, tokens_per_batch
+    )
+    t0 = clock.convert("t_0", t_0)
+    _length("t_0", clock, t0, t_0)
+    c = clock.per_batch("t_0", t0[1])
+    top, bottom = _times(lr, 1.0), _times(lr, alpha_f)
+    limit = int(np.iinfo(v.index_dtype()).max)
+    run = clock.run_batches()
+    phases: list[_engine.Phase] = []
+    start, length = 0, t0[0]
+    cycle_start: int | None = None
+    while True:
+        first, end = -(-start // c), start + length
+        if length == 0 or first >= run or len(phases) >= _MAX_RESTARTS or -(-end // c) > limit:
+            # Training sees the batches before max_duration; Composer raises when one
+            # of them finds a cycle of length 0.
+            if first < run:
+                why = "shrinks to 0" if length == 0 else f"needs more than {_MAX_RESTARTS} cycles"
+                raise ValueError(
+                    f"t_0={t_0!r} with t_mult={t_mult}: the cycle length {why} before "
+                    "max_duration (Composer raises there)."
+                )
+            phases.append(_build.hold_phase(bottom))
+            break
+        phases.append(
+            _build.decay_phase(
+                top,
+                -(-end // c) - first,
+                bottom,
+                "cosine",
+                length=length / c,
+                offset=first - start / c,
+            )
+        )
+        nxt = int(t_mult * length)
+        if nxt == length and start % c == 0 and length % c == 0:
+            cycle_start = len(phases) - 1  # the same whole-batch cycle from here on
+            break
+        start, length = end, nxt
+    schedule = _engine.stack_phases(phases, cycle_start=cycle_start)
+    return _combine.shift(schedule, -1) if trainer_lag else schedule
+
+
 __all__ = [
     "UNITS",
     "parse_time",
@@ -1007,4 +1122,5 @@ __all__ = [
     "StepScheduler",
     "MultiStepScheduler",
     "ExponentialScheduler",
+    "CosineAnnealingWarmRestartsScheduler",
 ]
