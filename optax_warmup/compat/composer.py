@@ -870,9 +870,10 @@ def StepScheduler(
 ) -> Any:
     """``StepScheduler``: ``lr * gamma ** floor(t / step_size)``.
 
-    The floor is taken in integers when ``step_size`` is a whole number of
-    batches (``ba``, ``ep``, or ``dur`` of a run in those); in samples or
-    tokens it is ``floor(k / (step_size / per_batch))`` in float32.
+    The floor is exact: in samples or tokens, ``floor(k c / S)`` (``c`` per
+    batch) is periodic, one cycle of ``S / gcd(S, c)`` counts, built with its
+    boundaries in integers (beyond 4096 distinct values per cycle it falls back
+    to ``floor(k / (S / c))`` in float32, which can be one count late).
 
     Args:
       lr: the optimizer's learning rate (traced allowed).
