@@ -1053,8 +1053,8 @@ def CosineAnnealingWarmRestartsScheduler(
       >>> from optax_warmup.compat import composer
       >>> s = composer.CosineAnnealingWarmRestartsScheduler(
       ...     1.0, "2ba", 2.0, max_duration="6ba", trainer_lag=False)
-      >>> [round(float(s(k)), 4) for k in range(7)]
-      [1.0, 0.5, 1.0, 0.8536, 0.5, 0.1464, 1.0]
+      >>> [round(float(s(k)), 4) for k in range(7)]  # count 6: past the run
+      [1.0, 0.5, 1.0, 0.8536, 0.5, 0.1464, 0.0]
 
     Reference:
       mosaicml/composer ``composer/optim/scheduler.py`` at 6405188805a0.
