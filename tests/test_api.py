@@ -487,6 +487,23 @@ def test_shift_values_and_validation() -> None:
     assert isinstance(ow.ShiftedSchedule(ow.constant_schedule(1.0), jnp.asarray(1)), ow.Schedule)
 
 
+@pytest.mark.parametrize("x64", [False, True])
+def test_shift_saturates_at_the_count_dtype_limits(x64: bool) -> None:
+    """A shifted count never wraps: past the dtype's maximum it stays at the end."""
+    with jax.enable_x64(x64):
+        dt = jnp.int64 if x64 else jnp.int32
+        info = jnp.iinfo(dt)
+        base = ow.linear_decay(1.0, 10)
+        late, early = ow.shift(base, -5), ow.shift(base, 5)
+        ev = jax.jit(lambda s, c: s(c))
+        for c in (info.max - 3, info.max):
+            assert float(ev(late, jnp.asarray(c, dt))) == 0.0  # a wrap would give 1.0
+            assert float(ev(early, jnp.asarray(c, dt))) == 0.0
+        # Negative counts are count 0 (the library's rule), shifted like it.
+        assert float(ev(early, jnp.asarray(info.min, dt))) == pytest.approx(0.5, rel=1e-6)
+        assert float(ev(late, jnp.asarray(7, dt))) == pytest.approx(0.8, rel=1e-6)
+
+
 def test_node_types() -> None:
     nodes = node_examples()
     assert isinstance(nodes["SumSchedule"], ow.SumSchedule)

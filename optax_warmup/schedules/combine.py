@@ -180,9 +180,16 @@ class ShiftedSchedule(ScheduleNode):
 
     def evaluate(self, count: ArrayLike) -> jax.Array:
         t = jnp.asarray(count)
+        steps = self.steps
         if not jnp.issubdtype(t.dtype, jnp.floating):
             t = _engine.as_count(t)
-        return jnp.asarray(self.schedule(t + self.steps.astype(t.dtype)))
+            # Saturate instead of wrapping: clip so that t + steps stays in range.
+            steps = steps.astype(t.dtype)
+            info = jnp.iinfo(t.dtype)
+            lo = info.min - jnp.minimum(steps, 0)
+            hi = info.max - jnp.maximum(steps, 0)
+            t = jnp.clip(t, lo, hi)
+        return jnp.asarray(self.schedule(t + steps.astype(t.dtype)))
 
 
 register_node(ShiftedSchedule, data_fields=["schedule", "steps"], meta_fields=[])
