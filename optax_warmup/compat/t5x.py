@@ -9,7 +9,8 @@ first update) and the schedule here is called the same way.
 
 Each factor is one library schedule built from the engine's phases, the
 product is :func:`optax_warmup.multiply`, the offset is
-:func:`optax_warmup.shift`, and the floor is ``max(value, min_learning_rate)``.
+:func:`optax_warmup.shift`, and the floor is :func:`optax_warmup.maximum`
+with ``min_learning_rate``.
 
 Matches google-research/t5x ``t5x/utils.py`` at cc342d419ec3
 (``create_learning_rate_scheduler``).
@@ -17,7 +18,6 @@ Matches google-research/t5x ``t5x/utils.py`` at cc342d419ec3
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 import jax
@@ -28,7 +28,6 @@ from optax_warmup.engine import build as _build
 from optax_warmup.engine import phases as _engine
 from optax_warmup.engine import validation as v
 from optax_warmup.schedules import combine as _combine
-from optax_warmup.schedules.base import ScheduleNode, register_node
 
 FACTORS = (
     "constant",
@@ -43,21 +42,6 @@ FACTORS = (
 
 # Factors that divide by warmup_steps (t5x gives NaN or inf at step 0 when it is 0).
 _NEED_WARMUP = ("linear_warmup", "linear_decay", "rsqrt_decay", "rsqrt_normalized_decay")
-
-
-@dataclasses.dataclass(frozen=True, eq=False)
-class FlooredSchedule(ScheduleNode):
-    """``max(schedule(count), floor)``: t5x's ``min_learning_rate`` applied to the product."""
-
-    schedule: Any
-    floor: jax.Array
-
-    def evaluate(self, count: ArrayLike) -> jax.Array:
-        value = jnp.asarray(self.schedule(count))
-        return jnp.maximum(value, self.floor.astype(value.dtype))
-
-
-register_node(FlooredSchedule, data_fields=["schedule", "floor"], meta_fields=[])
 
 
 def parse_factors(factors: str) -> tuple[str, ...]:
@@ -176,7 +160,7 @@ def create_learning_rate_scheduler(
     steps_per_cycle: ArrayLike = 100000,
     step_offset: ArrayLike = 0,
     min_learning_rate: ArrayLike = 1e-8,
-) -> FlooredSchedule:
+) -> _combine.MaximumSchedule:
     """t5x's ``create_learning_rate_scheduler``: a product of named factors, floored.
 
     With ``s = max(0, count - step_offset)``, ``W = warmup_steps``,
@@ -212,7 +196,7 @@ def create_learning_rate_scheduler(
       min_learning_rate: the floor (>= 0; a traced negative one counts as 0).
 
     Returns:
-      A schedule (:class:`FlooredSchedule` over :func:`optax_warmup.multiply`).
+      A schedule (:func:`optax_warmup.maximum` of :func:`optax_warmup.multiply` and the floor).
 
     Raises:
       ValueError: naming the unknown factor, or the argument out of range.
@@ -260,7 +244,7 @@ def create_learning_rate_scheduler(
     if offset is None or int(offset) != 0:
         product = _combine.shift(product, -jnp.asarray(step_offset))
     floor = jnp.maximum(jnp.asarray(min_learning_rate, jnp.float32), 0.0)
-    return FlooredSchedule(product, floor)
+    return _combine.maximum(product, floor)
 
 
-__all__ = ["FACTORS", "FlooredSchedule", "create_learning_rate_scheduler", "parse_factors"]
+__all__ = ["FACTORS", "create_learning_rate_scheduler", "parse_factors"]
