@@ -3,7 +3,9 @@
 One module per peer: :mod:`~optax_warmup.compat.transformers` (Hugging Face),
 :mod:`~optax_warmup.compat.timm`, :mod:`~optax_warmup.compat.torch`
 (``torch.optim.lr_scheduler``), :mod:`~optax_warmup.compat.pytorch_warmup` and
-:mod:`~optax_warmup.compat.keras`. Each function takes the peer's own
+:mod:`~optax_warmup.compat.keras`; the JAX training stacks' configs:
+:mod:`~optax_warmup.compat.t5x` (factor strings) and
+:mod:`~optax_warmup.compat.composer` (time strings). Each function takes the peer's own
 arguments plus the base learning rate and returns a schedule whose value at
 count ``k`` is the learning rate the peer applies on its ``(k+1)``-th update.
 :mod:`~optax_warmup.compat.optax` holds the 13 drop-ins for optax's own
@@ -18,6 +20,24 @@ Example:
   [0.0, 0.0005, 0.001, 0.0005, 0.0]
 """
 
-from optax_warmup.compat import keras, optax, pytorch_warmup, timm, torch, transformers
+from optax_warmup.compat import (
+    composer,
+    keras,
+    optax,
+    pytorch_warmup,
+    t5x,
+    timm,
+    torch,
+    transformers,
+)
 
-__all__ = ["keras", "optax", "pytorch_warmup", "timm", "torch", "transformers"]
+__all__ = [
+    "composer",
+    "keras",
+    "optax",
+    "pytorch_warmup",
+    "t5x",
+    "timm",
+    "torch",
+    "transformers",
+]
