@@ -126,7 +126,7 @@ def test_phase_lookup_is_searchsorted_for_any_spans(spans: list[int], x64: bool)
     with jax.enable_x64(x64):
         n = len(spans)
         idx = np.arange(n, dtype=np.float32)
-        s = engine.from_arrays(spans, idx, idx, kinds=_shapes.CONSTANT)
+        s = engine.from_arrays(np.asarray(spans), idx, idx, kinds=_shapes.CONSTANT)
         bounds = np.cumsum(spans)
         counts = np.concatenate([np.arange(-2, int(bounds[-1]) + 3), bounds - 1, bounds])
         expected = np.minimum(np.searchsorted(bounds, counts, side="right"), n - 1)
