@@ -1,0 +1,221 @@
+"""MaxText's learning-rate schedule (``maxtext_utils.create_learning_rate_schedule``).
+
+MaxText feeds optax's count to the schedule (count 0 for the first update) and
+builds it with ``optax.join_schedules``. With ``S =
+learning_rate_schedule_steps``, ``W = int(S * warmup_steps_fraction)`` (a
+truncation) and ``final = learning_rate * learning_rate_final_fraction``:
+
+- a linear warmup ``learning_rate * k / W`` over counts ``[0, W)`` (0 at the
+  first update);
+- ``"cosine"``: a cosine from ``learning_rate`` at count ``W`` to ``final`` at
+  count ``S - 1``, **end-inclusive**: the progress is ``(k - W) / (S - W - 1)``;
+- ``"wsd"``: ``learning_rate`` until ``S - D`` (``D = int(S *
+  wsd_decay_steps_fraction)``), then a decay reaching ``final`` at count ``S -
+  1`` (linear over ``D - 1`` steps, or the end-inclusive cosine); a decay of
+  one step is ``learning_rate`` for the linear style (optax's
+  ``linear_schedule`` with zero transition steps is constant) and ``final`` for
+  the cosine one;
+- from ``S`` on, 0 when ``steps > S``; otherwise the last piece goes on: the
+  cosine **rises again** past ``S`` (it is not clipped), the linear decay holds
+  ``final``.
+
+Matches MaxText ``src/maxtext/utils/maxtext_utils.py`` and the defaults of
+``src/maxtext/configs/types.py`` at commit ``e591f30cbbf2``.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Any
+
+import jax.numpy as jnp
+from jax.typing import ArrayLike
+
+from optax_warmup.compat import stack_config
+from optax_warmup.engine import build as _build
+from optax_warmup.engine import phases as _engine
+from optax_warmup.engine import validation as v
+
+__all__ = ["create_learning_rate_schedule"]
+
+_TYPES = ("cosine", "wsd")
+_STYLES = ("linear", "cosine")
+
+
+def _choice(name: str, value: Any, choices: tuple[str, ...]) -> str:
+    """A setting given as a string or as MaxText's ``str`` enum."""
+    text = value.value if isinstance(value, enum.Enum) else value
+    if not isinstance(text, str):
+        raise ValueError(f"{name} must be one of {choices}, got {value!r}.")
+    v.check_choice(name, text, choices)
+    return text
+
+
+def _static(name: str, value: Any) -> float:
+    """A concrete number (it decides how many steps each piece has)."""
+    known = v.concrete_value(value)
+    if known is None or known.ndim != 0 or known.dtype.kind not in "biuf":
+        raise ValueError(f"{name} must be a concrete number (it sets the phases), got {value!r}.")
+    v.check_finite(name, known)
+    return float(known) if known.dtype.kind == "f" else int(known)
+
+
+def _fraction(name: str, value: Any) -> float:
+    f = _static(name, value)
+    v.check_range(name, f, low=0.0, high=1.0)
+    return f
+
+
+def _cosine_piece(init: ArrayLike, final: ArrayLike, steps: int, span: int) -> _engine.Phase:
+    """MaxText's ``make_cos_schedule(init, final, steps)`` over ``span`` counts (0: open-ended).
+
+    The progress ``t / (steps - 1)`` reaches 1 at the piece's last count and is not
+    clipped after it; a piece of one step is ``final`` throughout.
+    """
+    if steps <= 1:
+        return _build.hold_phase(final, span)
+    return _build.decay_phase(init, span, final, _build.cosine_wave(1.0), length=steps - 1)
+
+
+def create_learning_rate_schedule(
+    config: Any = None,
+    /,
+    *,
+    learning_rate: ArrayLike = 3.0e-5,
+    steps: int = 150_001,
+    learning_rate_schedule_steps: int = -1,
+    warmup_steps_fraction: float = 0.1,
+    learning_rate_final_fraction: ArrayLike = 0.1,
+    lr_schedule_type: str = "cosine",
+    wsd_decay_steps_fraction: float = 0.1,
+    wsd_decay_style: str = "linear",
+    cosine_learning_rate_final_fraction: ArrayLike | None = None,
+) -> _engine.PhaseSchedule:
+    """MaxText's ``create_learning_rate_schedule(config)``: warmup, cosine or WSD, zero tail.
+
+    With ``S = learning_rate_schedule_steps``, ``W = int(S * warmup_steps_fraction)``,
+    ``lr = learning_rate`` and ``final = lr * learning_rate_final_fraction``, count ``k``
+    gets ``lr * k / W`` for ``k < W``, then (``"cosine"``)
+    ``final + (lr - final) (1 + cos(pi (k - W) / (S - W - 1))) / 2`` up to ``S - 1``, or
+    (``"wsd"``, ``D = int(S * wsd_decay_steps_fraction)``) ``lr`` up to ``S - D - 1`` and a
+    decay from ``lr`` to ``final`` over the last ``D`` counts, both ends included; then 0
+    from ``S`` on when ``steps > S``. The module docstring gives the edge cases.
+
+    Args:
+      config: MaxText's config (an object with these attributes, or a mapping with
+        these keys); the settings it has replace the keyword arguments.
+      learning_rate: the peak learning rate (may be traced).
+      steps: the training steps; -1 means ``learning_rate_schedule_steps``.
+      learning_rate_schedule_steps: ``S``, the schedule's length; -1 means ``steps``.
+      warmup_steps_fraction: the warmup's share of ``S``, in [0, 1] (truncated to steps).
+      learning_rate_final_fraction: ``final / lr`` (may be traced).
+      lr_schedule_type: ``"cosine"`` or ``"wsd"``.
+      wsd_decay_steps_fraction: the WSD decay's share of ``S``, in [0, 1].
+      wsd_decay_style: the WSD decay, ``"linear"`` or ``"cosine"``.
+      cosine_learning_rate_final_fraction: older MaxText's name of
+        ``learning_rate_final_fraction``; replaces it when given.
+
+    Returns:
+      A schedule; its value at count ``k`` is the learning rate of MaxText's
+      ``(k+1)``-th update.
+
+    Raises:
+      ValueError: naming the MaxText field, for a fraction outside [0, 1], warmup and
+        WSD decay fractions summing above 1 (as MaxText's config refuses), a
+        schedule of no steps, an unknown type or style, or a traced step setting.
+
+    Example:
+      >>> from optax_warmup.compat import maxtext
+      >>> s = maxtext.create_learning_rate_schedule(
+      ...     {"learning_rate": 1.0, "steps": 12, "learning_rate_schedule_steps": 10,
+      ...      "warmup_steps_fraction": 0.2, "learning_rate_final_fraction": 0.0}
+      ... )
+      >>> [round(float(s(k)), 4) for k in range(12)]
+      [0.0, 0.5, 1.0, 0.9505, 0.8117, 0.6113, 0.3887, 0.1883, 0.0495, 0.0, 0.0, 0.0]
+
+    Reference:
+      MaxText ``src/maxtext/utils/maxtext_utils.py`` (``create_learning_rate_schedule``)
+      and ``src/maxtext/configs/types.py`` at ``e591f30cbbf2``.
+    """
+    given = {
+        "learning_rate": learning_rate,
+        "steps": steps,
+        "learning_rate_schedule_steps": learning_rate_schedule_steps,
+        "warmup_steps_fraction": warmup_steps_fraction,
+        "learning_rate_final_fraction": learning_rate_final_fraction,
+        "lr_schedule_type": lr_schedule_type,
+        "wsd_decay_steps_fraction": wsd_decay_steps_fraction,
+        "wsd_decay_style": wsd_decay_style,
+        "cosine_learning_rate_final_fraction": cosine_learning_rate_final_fraction,
+    }
+    c = given if config is None else stack_config.fields(config, given)
+    fraction = c["learning_rate_final_fraction"]
+    if c["cosine_learning_rate_final_fraction"] is not None:
+        fraction = c["cosine_learning_rate_final_fraction"]
+        v.check_finite("cosine_learning_rate_final_fraction", fraction)
+    else:
+        v.check_finite("learning_rate_final_fraction", fraction)
+    lr = c["learning_rate"]
+    v.check_finite("learning_rate", lr)
+    kind = _choice("lr_schedule_type", c["lr_schedule_type"], _TYPES)
+    style = _choice("wsd_decay_style", c["wsd_decay_style"], _STYLES)
+
+    # MaxText's config: -1 for either length means the other one.
+    total = _static("steps", c["steps"])
+    length = _static("learning_rate_schedule_steps", c["learning_rate_schedule_steps"])
+    length = total if length == -1 else length
+    total = length if total == -1 else total
+    for name, n in (("learning_rate_schedule_steps", length), ("steps", total)):
+        if n != int(n) or n < 1:
+            raise ValueError(f"{name} must be a whole number >= 1 (or -1), got {n!r}.")
+    length, total = int(length), int(total)
+    v.check_duration("learning_rate_schedule_steps", length)
+    v.check_duration("steps", total)
+    warm_f = _fraction("warmup_steps_fraction", c["warmup_steps_fraction"])
+    decay_f = _fraction("wsd_decay_steps_fraction", c["wsd_decay_steps_fraction"])
+    if kind == "wsd" and warm_f + decay_f > 1.0:
+        raise ValueError(
+            f"warmup_steps_fraction + wsd_decay_steps_fraction must not exceed 1, got "
+            f"{warm_f!r} + {decay_f!r}."
+        )
+
+    final = jnp.asarray(lr, jnp.float32) * jnp.asarray(fraction, jnp.float32)
+    warmup = int(length * warm_f)
+    zero_tail = total > length
+    # optax.join_schedules: each piece runs from the previous piece's boundary to its own,
+    # the last one forever (or until the zero tail at S).
+    pieces: list[tuple[int, Any]] = []  # (steps, piece given its span)
+    if warmup > 0:
+        pieces.append(
+            (warmup, lambda span: _build.warmup_phase(lr, span, "linear", init_value=0.0))
+        )
+    if kind == "cosine":
+        cos_steps = length - warmup
+        if cos_steps > 0:
+            pieces.append((cos_steps, lambda span: _cosine_piece(lr, final, cos_steps, span)))
+    else:
+        decay = int(length * decay_f)
+        stable = length - warmup - decay
+        if stable > 0:
+            pieces.append((stable, lambda span: _build.hold_phase(lr, span)))
+        if decay > 0:
+            pieces.append((length - warmup - max(stable, 0), _wsd_decay(lr, final, decay, style)))
+    out: list[_engine.Phase] = []
+    for i, (span, piece) in enumerate(pieces):
+        last = i == len(pieces) - 1 and not zero_tail
+        if last and i == 0 and warmup > 0:  # the warmup alone: optax's linear then holds lr
+            out += [piece(span), _build.hold_phase(lr)]
+        else:
+            out.append(piece(0 if last else span))
+    if zero_tail:
+        out.append(_build.hold_phase(0.0))
+    return _engine.stack_phases(out)
+
+
+def _wsd_decay(lr: ArrayLike, final: ArrayLike, decay: int, style: str) -> Any:
+    """The WSD decay piece of ``decay`` steps, given its span (0: open-ended)."""
+    if style == "cosine":
+        return lambda span: _cosine_piece(lr, final, decay, span)
+    if decay == 1:  # optax.linear_schedule with 0 transition steps: constant at its start
+        return lambda span: _build.hold_phase(lr, span)
+    return lambda span: _build.decay_phase(lr, span, final, "linear", length=decay - 1)
