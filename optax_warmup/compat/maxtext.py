@@ -25,7 +25,6 @@ Matches MaxText ``src/maxtext/utils/maxtext_utils.py`` and the defaults of
 
 from __future__ import annotations
 
-import enum
 from typing import Any
 
 import jax.numpy as jnp
@@ -42,39 +41,25 @@ _TYPES = ("cosine", "wsd")
 _STYLES = ("linear", "cosine")
 
 
-def _choice(name: str, value: Any, choices: tuple[str, ...]) -> str:
-    """A setting given as a string or as MaxText's ``str`` enum."""
-    text = value.value if isinstance(value, enum.Enum) else value
-    if not isinstance(text, str):
-        raise ValueError(f"{name} must be one of {choices}, got {value!r}.")
-    v.check_choice(name, text, choices)
-    return text
-
-
-def _static(name: str, value: Any) -> float:
-    """A concrete number (it decides how many steps each piece has)."""
-    known = v.concrete_value(value)
-    if known is None or known.ndim != 0 or known.dtype.kind not in "biuf":
-        raise ValueError(f"{name} must be a concrete number (it sets the phases), got {value!r}.")
-    v.check_finite(name, known)
-    return float(known) if known.dtype.kind == "f" else int(known)
-
-
 def _fraction(name: str, value: Any) -> float:
-    f = _static(name, value)
+    f = stack_config.static_number(name, value)
     v.check_range(name, f, low=0.0, high=1.0)
     return f
 
 
-def _cosine_piece(init: ArrayLike, final: ArrayLike, steps: int, span: int) -> _engine.Phase:
-    """MaxText's ``make_cos_schedule(init, final, steps)`` over ``span`` counts (0: open-ended).
-
-    The progress ``t / (steps - 1)`` reaches 1 at the piece's last count and is not
-    clipped after it; a piece of one step is ``final`` throughout.
-    """
+def _cosine_piece(init: ArrayLike, final: ArrayLike, steps: int) -> list[_engine.Phase]:
+    """MaxText's ``make_cos_schedule(init, final, steps)``: progress ``t / (steps - 1)``,
+    reaching 1 at the piece's last step and not clipped after it (one step: ``final``)."""
     if steps <= 1:
-        return _build.hold_phase(final, span)
-    return _build.decay_phase(init, span, final, _build.cosine_wave(1.0), length=steps - 1)
+        return [_build.hold_phase(final)]
+    return [_build.decay_phase(init, 0, final, _build.cosine_wave(1.0), length=steps - 1)]
+
+
+def _linear_piece(init: ArrayLike, end: ArrayLike, steps: int) -> list[_engine.Phase]:
+    """``optax.linear_schedule(init, end, steps)``; constant at ``init`` when ``steps <= 0``."""
+    if steps <= 0:
+        return [_build.hold_phase(init)]
+    return [_build.decay_phase(init, steps, end, "linear"), _build.hold_phase(end)]
 
 
 def create_learning_rate_schedule(
@@ -157,12 +142,14 @@ def create_learning_rate_schedule(
         v.check_finite("learning_rate_final_fraction", fraction)
     lr = c["learning_rate"]
     v.check_finite("learning_rate", lr)
-    kind = _choice("lr_schedule_type", c["lr_schedule_type"], _TYPES)
-    style = _choice("wsd_decay_style", c["wsd_decay_style"], _STYLES)
+    kind = stack_config.choice("lr_schedule_type", c["lr_schedule_type"], _TYPES)
+    style = stack_config.choice("wsd_decay_style", c["wsd_decay_style"], _STYLES)
 
     # MaxText's config: -1 for either length means the other one.
-    total = _static("steps", c["steps"])
-    length = _static("learning_rate_schedule_steps", c["learning_rate_schedule_steps"])
+    total = stack_config.static_number("steps", c["steps"])
+    length = stack_config.static_number(
+        "learning_rate_schedule_steps", c["learning_rate_schedule_steps"]
+    )
     length = total if length == -1 else length
     total = length if total == -1 else total
     for name, n in (("learning_rate_schedule_steps", length), ("steps", total)):
@@ -180,42 +167,33 @@ def create_learning_rate_schedule(
         )
 
     final = jnp.asarray(lr, jnp.float32) * jnp.asarray(fraction, jnp.float32)
+    # The pieces and boundaries of MaxText's optax.join_schedules, as it builds them.
     warmup = int(length * warm_f)
-    zero_tail = total > length
-    # optax.join_schedules: each piece runs from the previous piece's boundary to its own,
-    # the last one forever (or until the zero tail at S).
-    pieces: list[tuple[int, Any]] = []  # (steps, piece given its span)
+    pieces: list[list[_engine.Phase]] = []
+    boundaries: list[int] = []
     if warmup > 0:
         pieces.append(
-            (warmup, lambda span: _build.warmup_phase(lr, span, "linear", init_value=0.0))
+            [_build.warmup_phase(lr, warmup, "linear", init_value=0.0), _build.hold_phase(lr)]
         )
+        boundaries.append(warmup)
     if kind == "cosine":
         cos_steps = length - warmup
         if cos_steps > 0:
-            pieces.append((cos_steps, lambda span: _cosine_piece(lr, final, cos_steps, span)))
+            pieces.append(_cosine_piece(lr, final, cos_steps))
+            boundaries.append(warmup + cos_steps)
     else:
         decay = int(length * decay_f)
         stable = length - warmup - decay
         if stable > 0:
-            pieces.append((stable, lambda span: _build.hold_phase(lr, span)))
+            pieces.append([_build.hold_phase(lr)])
+            boundaries.append(warmup + stable)
         if decay > 0:
-            pieces.append((length - warmup - max(stable, 0), _wsd_decay(lr, final, decay, style)))
-    out: list[_engine.Phase] = []
-    for i, (span, piece) in enumerate(pieces):
-        last = i == len(pieces) - 1 and not zero_tail
-        if last and i == 0 and warmup > 0:  # the warmup alone: optax's linear then holds lr
-            out += [piece(span), _build.hold_phase(lr)]
-        else:
-            out.append(piece(0 if last else span))
-    if zero_tail:
-        out.append(_build.hold_phase(0.0))
-    return _engine.stack_phases(out)
-
-
-def _wsd_decay(lr: ArrayLike, final: ArrayLike, decay: int, style: str) -> Any:
-    """The WSD decay piece of ``decay`` steps, given its span (0: open-ended)."""
-    if style == "cosine":
-        return lambda span: _cosine_piece(lr, final, decay, span)
-    if decay == 1:  # optax.linear_schedule with 0 transition steps: constant at its start
-        return lambda span: _build.hold_phase(lr, span)
-    return lambda span: _build.decay_phase(lr, span, final, "linear", length=decay - 1)
+            if style == "linear":
+                pieces.append(_linear_piece(lr, final, decay - 1))
+            else:
+                pieces.append(_cosine_piece(lr, final, decay))
+            boundaries.append(warmup + stable + decay)
+    if total > length:
+        pieces.append([_build.hold_phase(0.0)])
+        boundaries.append(length)
+    return _engine.stack_phases(stack_config.join(pieces, boundaries))
