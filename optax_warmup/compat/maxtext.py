@@ -55,13 +55,6 @@ def _cosine_piece(init: ArrayLike, final: ArrayLike, steps: int) -> list[_engine
     return [_build.decay_phase(init, 0, final, _build.cosine_wave(1.0), length=steps - 1)]
 
 
-def _linear_piece(init: ArrayLike, end: ArrayLike, steps: int) -> list[_engine.Phase]:
-    """``optax.linear_schedule(init, end, steps)``; constant at ``init`` when ``steps <= 0``."""
-    if steps <= 0:
-        return [_build.hold_phase(init)]
-    return [_build.decay_phase(init, steps, end, "linear"), _build.hold_phase(end)]
-
-
 def create_learning_rate_schedule(
     config: Any = None,
     /,
@@ -189,7 +182,7 @@ def create_learning_rate_schedule(
             boundaries.append(warmup + stable)
         if decay > 0:
             if style == "linear":
-                pieces.append(_linear_piece(lr, final, decay - 1))
+                pieces.append(stack_config.optax_linear(lr, final, decay - 1))
             else:
                 pieces.append(_cosine_piece(lr, final, decay))
             boundaries.append(warmup + stable + decay)

@@ -22,7 +22,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import jax.numpy as jnp
+from jax.typing import ArrayLike
 
+from optax_warmup.engine import build as _build
 from optax_warmup.engine import validation as v
 from optax_warmup.engine.phases import Phase
 
@@ -61,6 +63,17 @@ def static_number(name: str, value: Any) -> Any:
         raise ValueError(f"{name} must be a concrete number (it sets the phases), got {value!r}.")
     v.check_finite(name, known)
     return float(known) if known.dtype.kind == "f" else int(known)
+
+
+def optax_linear(init: ArrayLike, end: ArrayLike, steps: int) -> list[Phase]:
+    """The phases of ``optax.linear_schedule(init, end, steps)`` (a join piece).
+
+    ``init + (end - init) min(t, steps) / steps``; constant at ``init`` when
+    ``steps <= 0``, as optax makes it.
+    """
+    if steps <= 0:
+        return [_build.hold_phase(init)]
+    return [_build.decay_phase(init, steps, end, "linear"), _build.hold_phase(end)]
 
 
 def _clipped(piece: Sequence[Phase], span: int) -> list[Phase]:
