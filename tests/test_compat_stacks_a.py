@@ -428,3 +428,82 @@ def test_levanter_matches_its_source_at_every_count(case: tuple[dict[str, Any], 
     counts = range(n + 40)
     want = np.asarray([ref(k) for k in counts])
     assert_close(values(s, counts), want, c["learning_rate"])
+
+
+@pytest.mark.parametrize("kind", ["cosine", "inv_sqrt", "inv"])
+def test_levanter_traced_hyperparameters_compile_once_and_differentiate(kind: str) -> None:
+    traces = 0
+    sched: Any = {"type": "inv_sqrt", "timescale": 4} if kind == "inv_sqrt" else kind
+
+    def at(lr: jax.Array, ratio: jax.Array) -> jax.Array:
+        nonlocal traces
+        traces += 1
+        s = levanter.lr_scheduler(
+            None, 40, learning_rate=lr, min_lr_ratio=ratio, warmup=0.1, rewarmup=2, cycles=2,
+            lr_schedule=sched,
+        )  # fmt: skip
+        return s(jnp.arange(60))
+
+    f = jax.jit(jax.vmap(at))
+    lrs, ratios = [1.0, 3e-4], [0.1, 0.5]
+    got = f(jnp.asarray(lrs), jnp.asarray(ratios))
+    f(jnp.asarray([2.0, 1e-3]), jnp.asarray([0.2, 0.7]))
+    assert traces == 1
+    for row, lr, ratio in zip(got, lrs, ratios, strict=True):
+        c = {"learning_rate": lr, "min_lr_ratio": ratio, "warmup": 0.1, "rewarmup": 2}
+        ref = levanter_reference({**c, "cycles": 2, "lr_schedule": sched}, 40)
+        assert_close(np.asarray(row), np.asarray([ref(k) for k in range(60)]), lr)
+    # The value is proportional to the learning rate: d value / d lr = value / lr.
+    g = jax.grad(lambda lr: at(lr, jnp.asarray(0.1))[30])(jnp.asarray(2.0))
+    assert float(g) == pytest.approx(float(at(jnp.asarray(1.0), jnp.asarray(0.1))[30]), rel=1e-5)
+
+
+def test_levanter_config_objects_and_override_lr() -> None:
+    class CosineLrSchedule:  # levanter's class, by name
+        exponent = 2.0
+
+    class Config:
+        learning_rate = 5.0
+        min_lr_ratio = 0.2
+        warmup = 3
+        decay = 0.5
+        lr_schedule = CosineLrSchedule()
+
+    s = levanter.lr_scheduler(Config(), 30, override_lr=1.0)
+    c = {"learning_rate": 1.0, "min_lr_ratio": 0.2, "warmup": 3, "decay": 0.5, "rewarmup": 0.0}
+    ref = levanter_reference({**c, "lr_schedule": {"type": "cosine", "exponent": 2.0}}, 30)
+    assert_close(values(s, range(40)), np.asarray([ref(k) for k in range(40)]), 1.0)
+    # levanter's defaults: lr 6e-4, 1% warmup, cosine to 0.1 lr over the rest.
+    ref = levanter_reference(
+        {"learning_rate": 6e-4, "min_lr_ratio": 0.1, "warmup": 0.01, "lr_schedule": "cosine"}, 1000
+    )
+    counts = [0, 5, 9, 10, 11, 500, 999, 1000, 5000]
+    want = np.asarray([ref(k) for k in counts])
+    assert_close(values(levanter.lr_scheduler(None, 1000), counts), want, 6e-4)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"warmup": 1.5}, "warmup"),
+        ({"warmup": -0.1}, "warmup"),
+        ({"decay": 2.5}, "decay"),
+        ({"decay": 0.0}, "decay"),  # a cosine of no steps: optax refuses it
+        ({"cycles": 2, "cycle_length": 0.5}, "cycle_length and cycles"),
+        ({"cycle_length": [60, 60]}, "cycle_length"),
+        ({"cycles": [50, 20]}, "cycles"),
+        ({"min_lr_ratio": 1.5}, "min_lr_ratio"),
+        ({"lr_schedule": "inv", "min_lr_ratio": 0.0}, "min_lr_ratio"),
+        ({"lr_schedule": "step"}, "lr_schedule"),
+        ({"lr_schedule": {"type": "power", "seq_length": 4}}, "batch_size"),
+        ({"lr_schedule": {"type": "power", "batch_size": 4, "seq_length": 4, "b": 0.5}}, "b"),
+        ({"lr_schedule": {"type": "inv_sqrt", "timescale": 0.5}}, "timescale"),
+        ({"learning_rate": float("nan")}, "learning_rate"),
+        ({"cooldown": 1.0}, "cooldown"),
+    ],
+)
+def test_levanter_bad_settings_raise_naming_the_field(kwargs: dict[str, Any], field: str) -> None:
+    with pytest.raises(ValueError, match=field):
+        levanter.lr_scheduler(None, 100, **kwargs)
+    with pytest.raises(ValueError, match="num_train_steps"):
+        levanter.lr_scheduler(None, 0)
