@@ -20,7 +20,7 @@ from compat_helpers import values
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from optax_warmup.compat import levanter, maxtext
+from optax_warmup.compat import big_vision, levanter, maxtext
 
 RTOL = 2e-6  # float32 rounding
 SETTINGS = settings(
@@ -507,3 +507,145 @@ def test_levanter_bad_settings_raise_naming_the_field(kwargs: dict[str, Any], fi
         levanter.lr_scheduler(None, 100, **kwargs)
     with pytest.raises(ValueError, match="num_train_steps"):
         levanter.lr_scheduler(None, 0)
+
+
+# ---------------------------------------------------------------------------
+# big_vision: transcription of big_vision/utils.py (create_learning_rate_schedule
+# and steps), github.com/google-research/big_vision at
+# 0127fb6b337ee2a27bf4e54dea79cff176527356, in float64 Python.
+
+
+def _bv_steps(prefix, config, data_size=None, batch_size=None, total_steps=None, default=None):
+    suffixes = {"steps", "examples", "epochs", "percent"}
+    matches = {
+        f"{prefix}_{s}"
+        for s in suffixes
+        if (x := config.get(f"{prefix}_{s}")) is not None and x >= 0
+    }
+    if len(matches) > 1:
+        raise ValueError(f"Only one of '{matches}' should be defined.")
+    if f"{prefix}_steps" in matches:
+        return config[f"{prefix}_steps"]
+
+    def to_integer(x):
+        return max(1, round(x)) if x else 0
+
+    if batch_size and f"{prefix}_examples" in matches:
+        return to_integer(config[f"{prefix}_examples"] / batch_size)
+    if batch_size and data_size and f"{prefix}_epochs" in matches:
+        steps_per_epoch = data_size / batch_size
+        return to_integer(config[f"{prefix}_epochs"] * steps_per_epoch)
+    if total_steps and f"{prefix}_percent" in matches:
+        pct = config[f"{prefix}_percent"]
+        if not 0.0 <= pct <= 1.0:
+            raise ValueError("Percents should lie in [0.0, 1.0]")
+        return to_integer(pct * total_steps)
+    return default
+
+
+def big_vision_reference(
+    total_steps: int,
+    batch_size: int | None = None,
+    data_size: int | None = None,
+    base: float = 1.0,
+    decay_type: str = "stair",
+    scale_with_batchsize: bool = False,
+    **kw: Any,
+) -> Callable[[int], float]:
+    def to_steps(name: str, default: Any = 0) -> Any:
+        return _bv_steps(name, kw, data_size, batch_size, total_steps, default=default)
+
+    warmup_steps = to_steps("warmup")
+    cooldown_steps = to_steps("cooldown")
+    if not ((total_steps <= 1) or (warmup_steps < total_steps)):
+        raise ValueError("warmup_steps is >= total_steps")
+
+    def step_fn(step: int) -> float:
+        lr = base
+        if scale_with_batchsize:
+            lr = lr * (batch_size or 0) / 256.0
+        progress = (step - warmup_steps) / float(total_steps - warmup_steps)
+        progress = min(max(progress, 0.0), 1.0)
+        if decay_type in ("linear", "polynomial"):
+            power = kw.get("power", 1)
+            zero = kw.get("end", kw.get("linear_end", 0))
+            lr = zero + (lr - zero) * (1.0 - progress) ** power
+        elif decay_type == "cosine":
+            lr = lr * 0.5 * (1.0 + math.cos(math.pi * progress))
+        elif decay_type == "rsqrt":
+            t = to_steps("timescale", default=kw.get("timescale", 10_000))
+            shift = to_steps("shift", default=kw.get("shift", 0))
+            if warmup_steps <= step:
+                lr = lr / math.sqrt(1 + (step + shift - warmup_steps) / t)
+            else:
+                lr = lr / math.sqrt(1 + shift / t)
+        elif decay_type == "stair":
+            i = int(np.searchsorted(np.array(kw.get("steps", [])), step + 1))
+            lr = lr * ([1.0, *kw.get("mults", [])])[i]
+        if warmup_steps:
+            lr = lr * min(1.0, step / warmup_steps)
+        if cooldown_steps:
+            lr = lr * min(1.0, (total_steps - step) / cooldown_steps)
+        return lr
+
+    return step_fn
+
+
+@st.composite
+def big_vision_durations(draw: st.DrawFn, prefix: str, total: int) -> dict[str, Any]:
+    form = draw(st.sampled_from(["none", "steps", "fsteps", "percent", "examples", "epochs"]))
+    if form == "steps":
+        return {f"{prefix}_steps": draw(st.integers(0, total))}
+    if form == "fsteps":
+        return {f"{prefix}_steps": draw(st.floats(0.5, total, allow_subnormal=False))}
+    if form == "percent":
+        return {f"{prefix}_percent": draw(st.sampled_from([0.0, 0.05, 0.1, 0.25, 0.5]))}
+    if form == "examples":
+        return {f"{prefix}_examples": draw(st.integers(0, 64 * total))}
+    if form == "epochs":
+        return {f"{prefix}_epochs": draw(st.sampled_from([0.0, 0.3, 1.0, 2.5]))}
+    return {f"{prefix}_steps": -1} if draw(st.booleans()) else {}  # -1: not given
+
+
+@st.composite
+def big_vision_configs(draw: st.DrawFn) -> dict[str, Any]:
+    total = draw(st.integers(1, 60))
+    decay_type = draw(st.sampled_from(["linear", "polynomial", "cosine", "rsqrt", "stair"]))
+    kw: dict[str, Any] = {}
+    kw.update(draw(big_vision_durations("warmup", total)))
+    kw.update(draw(big_vision_durations("cooldown", total)))
+    if decay_type in ("linear", "polynomial"):
+        kw["power"] = draw(st.sampled_from([1, 2, 0.5]))
+        kw[draw(st.sampled_from(["end", "linear_end"]))] = draw(st.sampled_from([0.0, 0.01]))
+    elif decay_type == "rsqrt":
+        kw.update(draw(st.sampled_from([{}, {"timescale": 5}, {"timescale_steps": 3}])))
+        kw.update(draw(st.sampled_from([{}, {"shift": 2}, {"shift_percent": 0.1}])))
+    elif decay_type == "stair":
+        bounds = sorted(draw(st.lists(st.integers(0, total + 5), max_size=3)))
+        kw["steps"] = bounds
+        kw["mults"] = [draw(st.sampled_from([0.1, 0.5, 2.0])) for _ in bounds]
+    return {
+        "total_steps": total,
+        "batch_size": draw(st.sampled_from([32, 256, 512])),
+        "data_size": draw(st.sampled_from([1000, 5000])),
+        "base": draw(st.sampled_from([1.0, 3e-3])),
+        "decay_type": decay_type,
+        "scale_with_batchsize": draw(st.booleans()),
+        **kw,
+    }
+
+
+@SETTINGS
+@given(big_vision_configs())
+def test_big_vision_matches_its_source_at_every_count(c: dict[str, Any]) -> None:
+    counts = range(c["total_steps"] + 30)
+    try:
+        ref = big_vision_reference(**c)
+        want = np.asarray([ref(k) for k in counts])
+    except (ValueError, ZeroDivisionError):  # big_vision asserts, or divides by zero: we refuse
+        with pytest.raises(ValueError, match=r"warmup|percent"):
+            big_vision.create_learning_rate_schedule(**c)
+        return
+    peak = np.max(np.abs(want[: c["total_steps"]]))
+    got = values(big_vision.create_learning_rate_schedule(**c), counts)
+    assert_close(got, want, float(peak))
