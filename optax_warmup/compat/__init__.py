@@ -8,7 +8,11 @@ arguments plus the base learning rate and returns a schedule whose value at
 count ``k`` is the learning rate the peer applies on its ``(k+1)``-th update.
 :mod:`~optax_warmup.compat.optax` holds the 13 drop-ins for optax's own
 schedules (optax's signatures and conventions; also re-exported at the top
-level). The peers
+level). The JAX training stacks' schedule configs have theirs too:
+:mod:`~optax_warmup.compat.maxtext`, :mod:`~optax_warmup.compat.levanter` and
+:mod:`~optax_warmup.compat.big_vision` take the stack's own field names and
+return the value the stack applies at optax's count (their shared helpers are in
+:mod:`~optax_warmup.compat.stack_config`). The peers
 themselves are never imported.
 
 Example:
@@ -18,6 +22,28 @@ Example:
   [0.0, 0.0005, 0.001, 0.0005, 0.0]
 """
 
-from optax_warmup.compat import keras, optax, pytorch_warmup, timm, torch, transformers
+from optax_warmup.compat import (
+    big_vision,
+    keras,
+    levanter,
+    maxtext,
+    optax,
+    pytorch_warmup,
+    stack_config,
+    timm,
+    torch,
+    transformers,
+)
 
-__all__ = ["keras", "optax", "pytorch_warmup", "timm", "torch", "transformers"]
+__all__ = [
+    "big_vision",
+    "keras",
+    "levanter",
+    "maxtext",
+    "optax",
+    "pytorch_warmup",
+    "stack_config",
+    "timm",
+    "torch",
+    "transformers",
+]
