@@ -82,20 +82,6 @@ def test_python_examples_are_executed_cells(page: Path) -> None:
         assert text.startswith("---\nfile_format: mystnb\n"), f"{page}: needs MyST-NB front matter"
 
 
-LAYERS = ("engine", "schedules", "transforms", "io", "tuning", "compat")
-
-
-@pytest.mark.parametrize("layer", LAYERS)
-def test_layers_import_only_earlier_layers(layer: str) -> None:
-    """docs/architecture.md: each layer imports only from the layers listed before it."""
-    allowed = set(LAYERS[: LAYERS.index(layer) + 1])
-    pattern = re.compile(r"^\s*(?:from|import) optax_warmup\.(\w+)", re.MULTILINE)
-    for path in sorted((ROOT / "optax_warmup" / layer).rglob("*.py")):
-        used = set(pattern.findall(path.read_text()))
-        assert used <= allowed, f"{path.relative_to(ROOT)} imports {sorted(used - allowed)}"
-    assert "| engine | `optax_warmup/engine/` |" in (DOCS / "architecture.md").read_text()
-
-
 def test_readme_python_examples_run() -> None:
     """The README's Python blocks run as written (the site's pages run in its build)."""
     blocks = re.findall(r"^```python\n(.*?)^```", (ROOT / "README.md").read_text(), re.S | re.M)
@@ -127,3 +113,12 @@ def test_licence_file_matches_the_declared_licence() -> None:
     assert "Apache License" in text
     assert "Version 2.0, January 2004" in text
     assert "END OF TERMS AND CONDITIONS" in text
+
+
+def test_readme_and_architecture_page_list_the_layers_in_import_order() -> None:
+    """The layer tables of the README and docs/architecture.md follow tests/test_api.py's order."""
+    from tests.test_api import LAYERS
+
+    for page in (ROOT / "README.md", DOCS / "architecture.md"):
+        rows = re.findall(r"^\| (\w+) \| `optax_warmup/(\w+)/` \|", page.read_text(), re.M)
+        assert [folder for _, folder in rows] == list(LAYERS), page.name

@@ -15,10 +15,13 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import optax_warmup as ow
 from optax_warmup.compat import timm
 from optax_warmup.engine import phases as engine
+from optax_warmup.engine import shapes as _shapes
 
 EV = jax.jit(lambda s, c: s(c))
 
@@ -104,6 +107,32 @@ def test_few_and_many_phase_paths_agree_with_optax_join(n: int) -> None:
     scalar = jax.jit(lambda c: ours(c))
     for c in (0, 9, 10, 10 * n - 1, 10 * n + 3):
         assert float(scalar(jnp.int32(c))) == pytest.approx(float(np.asarray(theirs(c))), abs=2e-7)
+
+
+@settings(max_examples=25, deadline=None, derandomize=True)
+@given(
+    spans=st.lists(st.integers(1, 60), min_size=5, max_size=120)
+    | st.lists(st.sampled_from([1, 1, 1, 997]), min_size=5, max_size=60),
+    x64=st.booleans(),
+)
+def test_phase_lookup_is_searchsorted_for_any_spans(spans: list[int], x64: bool) -> None:
+    """Bucket table (power-of-two buckets), binary search and compare-all: phase = searchsorted.
+
+    Each phase holds its own index, so the value is the phase a count falls in; the
+    oracle is NumPy's searchsorted over the boundaries. Scalar counts (the per-step
+    path) go through ``lax.map``; skewed spans exercise the fallback to the search.
+    """
+    with jax.enable_x64(x64):
+        n = len(spans)
+        idx = np.arange(n, dtype=np.float32)
+        s = engine.from_arrays(spans, idx, idx, kinds=_shapes.CONSTANT)
+        bounds = np.cumsum(spans)
+        counts = np.concatenate([np.arange(-2, int(bounds[-1]) + 3), bounds - 1, bounds])
+        expected = np.minimum(np.searchsorted(bounds, counts, side="right"), n - 1)
+        dt = jnp.int64 if x64 else jnp.int32
+        scalar = jax.jit(lambda c: jax.lax.map(s, c))(jnp.asarray(counts, dt))
+        np.testing.assert_array_equal(np.asarray(scalar), expected)
+        np.testing.assert_array_equal(np.asarray(s(jnp.asarray(counts, dt))), expected)
 
 
 def test_ends_exact_when_lengths_fold_to_reciprocals() -> None:

@@ -30,6 +30,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax import lax
 from jax.typing import ArrayLike
 
 from optax_warmup.engine import shapes as _shapes
@@ -101,7 +102,7 @@ DERIVED_FIELDS = (
     "cycle_lags",
     "cycle_stretch",
     "phase_buckets",
-    "bucket_width",
+    "bucket_shift",
 )
 DATA_FIELDS = PHASE_FIELDS + DERIVED_FIELDS
 META_FIELDS = (
@@ -168,7 +169,7 @@ class PhaseSchedule:
     cycle_lags: jax.Array  # (K,) first count - exact (real) cycle start, in [0, 1)
     cycle_stretch: jax.Array  # (K,) cycle_mul**i
     phase_buckets: jax.Array  # (M + 1,) phases ended by the start of each bucket, or (0,)
-    bucket_width: jax.Array  # () steps per bucket
+    bucket_shift: jax.Array  # () log2 of the steps per bucket
     kinds: tuple[int, ...]
     cycle_start: int | None
     custom_fns: tuple[_shapes.ShapeFn, ...]
@@ -606,30 +607,32 @@ _MAX_PROBES = 3
 
 
 def _phase_buckets(bounds: jax.Array, n: int) -> tuple[jax.Array, jax.Array, int]:
-    """An O(1) phase lookup: ``M = 2N`` buckets of ``W`` steps over the schedule.
+    """An O(1) phase lookup: ``M`` (``2N`` to ``4N``) buckets of ``W = 2**k`` steps.
 
-    ``buckets[b]`` counts the boundaries ``<= b W``; a count ``u`` in bucket
-    ``b = min(u // W, M)`` is in phase ``buckets[b]`` plus the number of the
-    next ``probes`` boundaries ``<= u``. Returns ``(buckets, W, probes)``, or
-    empty buckets and 0 probes when the boundaries are traced, there are few
-    phases, or some bucket would need more than ``_MAX_PROBES`` comparisons.
+    ``buckets[b]`` counts the boundaries ``<= b W``; a count ``u >= 0`` in
+    bucket ``b = min(u >> k, M)`` is in phase ``buckets[b]`` plus the number of
+    the next ``probes`` boundaries ``<= u``. ``W`` is a power of two so that a
+    call shifts instead of dividing (an integer division is a separate, slow
+    kernel on CPU). Returns ``(buckets, k, probes)``, or empty buckets and 0
+    probes when the boundaries are traced, there are few phases, or some bucket
+    would need more than ``_MAX_PROBES`` comparisons.
     """
     idt = v.index_dtype()
-    none = (jnp.zeros((0,), idt), jnp.ones((), idt), 0)
+    none = (jnp.zeros((0,), idt), jnp.zeros((), idt), 0)
     c = v.concrete_value(bounds)
     if c is None or n <= _FEW:
         return none
     b = np.asarray(c, dtype=np.int64)
     total = int(b[-1])
-    m = 2 * n
-    width = max(1, -(-total // m))
-    starts = np.arange(m + 1, dtype=np.int64) * width
+    shift = max(0, (-(-total // (2 * n))).bit_length() - 1)  # W <= ceil(total / 2N)
+    width = 1 << shift
+    starts = np.arange(-(-total // width) + 1, dtype=np.int64) * width
     lo = np.searchsorted(b, starts, side="right")
     hi = np.searchsorted(b, starts + width - 1, side="right")
     probes = int(np.max(hi - lo))
     if probes > _MAX_PROBES:
         return none
-    return jnp.asarray(lo.astype(idt)), jnp.asarray(width, idt), max(probes, 1)
+    return jnp.asarray(lo.astype(idt)), jnp.asarray(shift, idt), max(probes, 1)
 
 
 def assemble(
@@ -684,7 +687,7 @@ def assemble(
         else:
             tables = _cycle_table(period, mul_exact, num_cycles, compute)
     params_a = jnp.asarray(params)
-    buckets, width, probes = _phase_buckets(bounds, len(kinds))
+    buckets, shift, probes = _phase_buckets(bounds, len(kinds))
     return PhaseSchedule(
         spans=spans_a,
         lengths=jnp.asarray(lengths),
@@ -704,7 +707,7 @@ def assemble(
         cycle_lags=tables[1],
         cycle_stretch=tables[2],
         phase_buckets=buckets,
-        bucket_width=width,
+        bucket_shift=shift,
         kinds=tuple(kinds),
         cycle_start=cycle_start,
         custom_fns=tuple(custom_fns),
@@ -782,6 +785,13 @@ def as_count(count: ArrayLike) -> jax.Array:
 
 
 _as_count = as_count
+
+
+def _at(x: jax.Array, i: jax.Array) -> jax.Array:
+    """``x[i]`` for an index known to be in range (a scalar one skips the wrap of negatives)."""
+    if jnp.ndim(i) == 0:
+        return lax.dynamic_index_in_dim(x, i, keepdims=False)
+    return x[i]
 
 
 def _search(sorted_: jax.Array, x: jax.Array) -> jax.Array:
@@ -1016,17 +1026,17 @@ def evaluate(schedule: PhaseSchedule, count: ArrayLike) -> jax.Array:
         # Many phases: the bucket table (O(1)) or an unrolled binary search.
         if s.bucket_probes > 0:
             buckets = s.phase_buckets.astype(idt)
-            b = jnp.minimum(u // s.bucket_width.astype(idt), buckets.shape[0] - 1)
-            lo = buckets[b]
+            b = lax.shift_right_logical(u, s.bucket_shift.astype(idt))  # u >= 0
+            lo = _at(buckets, jnp.minimum(b, buckets.shape[0] - 1))
             idx = lo
             for j in range(s.bucket_probes):
-                idx = idx + (u >= bounds[jnp.minimum(lo + j, n - 1)]).astype(idt)
+                idx = idx + (u >= _at(bounds, jnp.minimum(lo + j, n - 1))).astype(idt)
             idx = jnp.minimum(idx, n - 1)
         else:
             idx = jnp.minimum(_search(bounds, u), n - 1)
 
         def gather(x: jax.Array) -> jax.Array:
-            return x[idx]
+            return _at(x, idx)
 
         value = phase_value(distinct[0], gather)
         if len(distinct) > 1:
