@@ -419,6 +419,8 @@ def test_levanter_matches_its_source_at_every_count(case: tuple[dict[str, Any], 
         s = levanter.lr_scheduler(c, n)
     except ValueError as e:
         misuse = ("increasing cycle ends", "must not exceed a cycle", "at least one main step")
+        # (levanter would cut its decay from earlier cycles, evaluate it at a negative step,
+        # or build cycles of no steps)
         if any(m in str(e) for m in misuse):
             return  # settings levanter would misuse (cycle ends out of order, no main steps)
         with pytest.raises((ValueError, ZeroDivisionError)):  # levanter refuses them too

@@ -243,9 +243,11 @@ def create_learning_rate_schedule(
         rise = _build.warmup_phase(1.0, first, "linear", init_value=0.0, length=warmup)
         factors.append(_engine.stack_phases([rise, _build.hold_phase(1.0)]))
     if cooldown:
-        # min(1, (T - step) / C): 1 up to T - C, then the line through 0 at T, unbounded.
+        # min(1, (T - step) / C): 1 up to T - C, the line down to 0 at T, then on below 0
+        # (a phase of its own from 0, so the value stays accurate around T).
         held = max(0, math.floor(total - cooldown) + 1)
         start = min(1.0, (total - held) / cooldown)
-        line = _build.decay_phase(start, 0, start - _LINE / cooldown, "linear", length=_LINE)
-        factors.append(_engine.stack_phases([_build.hold_phase(1.0, held), line]))
+        down = _build.decay_phase(start, total - held, 0.0, "linear")
+        below = _build.decay_phase(0.0, 0, -_LINE / cooldown, "linear", length=_LINE)
+        factors.append(_engine.stack_phases([_build.hold_phase(1.0, held), down, below]))
     return factors[0] if len(factors) == 1 else _combine.multiply(*factors)

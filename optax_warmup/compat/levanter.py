@@ -372,6 +372,9 @@ def lr_scheduler(
         d = steps - w if c["decay"] is None else _steps("decay", c["decay"], steps)
         if d > steps:
             raise ValueError(f"decay must not exceed a cycle ({steps} steps), got {c['decay']!r}.")
+        if d < 0:  # levanter would evaluate its decay at a negative step
+            name = "warmup" if cycle == 0 else "rewarmup"
+            raise ValueError(f"{name} ({w} steps) must not exceed a cycle ({steps} steps).")
         stable = steps - w - d
         if stable != 0:
             pieces.append([_build.hold_phase(lr)])
