@@ -270,7 +270,7 @@ def lr_scheduler(
       num_train_steps: ``N``, the training steps levanter passes.
       override_lr: replaces ``learning_rate`` when given (may be traced).
       learning_rate: the peak learning rate (may be traced).
-      min_lr_ratio: ``min_lr / learning_rate`` (may be traced; ``(0, 1]`` for ``inv``).
+      min_lr_ratio: ``min_lr / learning_rate``, in [0, 1] (``(0, 1]`` for ``inv``; may be traced).
       warmup: the first cycle's warmup, a fraction (``<= 1``) or whole steps.
       decay: each cycle's decay, a fraction or whole steps; None: the rest of the cycle.
       rewarmup: the warmup of the later cycles, a fraction or whole steps.
@@ -351,16 +351,16 @@ def lr_scheduler(
             return 0.0
         piece, d = previous
         before = [v.concrete_value(ph.span) for ph in piece[:-1]]
-        over = all(x is not None for x in before) and sum(int(x) for x in before) <= d  # type: ignore[arg-type]
+        known = [int(x) for x in before if x is not None]
+        over = len(known) == len(before) and sum(known) <= d
         if over and piece[-1].shape.kind == _HOLD:
             return piece[-1].start  # the decay is over at d: its final hold
         return _engine.stack_phases(piece)(d)
 
     for cycle, (start, end) in enumerate(itertools.pairwise(points)):
         steps = end - start
-        w = _steps(
-            "warmup" if cycle == 0 else "rewarmup", c["warmup" if cycle == 0 else "rewarmup"], steps
-        )
+        field = "warmup" if cycle == 0 else "rewarmup"
+        w = _steps(field, c[field], steps)
         if w != 0:
             pieces.append(
                 [
@@ -373,8 +373,7 @@ def lr_scheduler(
         if d > steps:
             raise ValueError(f"decay must not exceed a cycle ({steps} steps), got {c['decay']!r}.")
         if d < 0:  # levanter would evaluate its decay at a negative step
-            name = "warmup" if cycle == 0 else "rewarmup"
-            raise ValueError(f"{name} ({w} steps) must not exceed a cycle ({steps} steps).")
+            raise ValueError(f"{field} ({w} steps) must not exceed a cycle ({steps} steps).")
         stable = steps - w - d
         if stable != 0:
             pieces.append([_build.hold_phase(lr)])
