@@ -257,6 +257,9 @@ def test_errors() -> None:
         ow.by_tokens(ow.cosine_restarts(1.0, 10), 4)
     with pytest.raises(ValueError, match="reference_size"):
         ow.scale_by_clock(s, lr_scaling="sqrt")
+    # Without a ramp the clock counts single tokens: a unit would be silently ignored.
+    with pytest.raises(ValueError, match=r"unit=1000000.0 needs the ramp"):
+        ow.by_tokens(ow.constant_schedule(1.0), unit=1e6)
 
 
 DONE_WHEN = (

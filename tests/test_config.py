@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import optax_warmup as ow
+from optax_warmup.engine import build as _build
 from optax_warmup.engine import phases as _engine
 from optax_warmup.engine import shapes as _shapes
 from optax_warmup.io import config as _config
@@ -204,6 +205,61 @@ def test_round_trip_every_engine_shape(kind: int) -> None:
     )
     assert_same(round_trip(s), s)
     assert set(_config.ENGINE_SHAPES.values()) == set(range(_shapes.NUM_BUILTIN))
+    # Written as the typed constructor's named arguments, not parameter slots (except
+    # where no constructor call gives them: constant and geometric fix the first slot at 1).
+    phase = ow.to_config(s)["phases"][0]
+    name = {k: n for n, k in _config.ENGINE_SHAPES.items()}[kind]
+    if kind in (_shapes.CONSTANT, _shapes.GEOMETRIC):
+        assert phase["shape"] == name
+        assert phase["params"] == [1.7]
+    else:
+        assert "params" not in phase
+        assert phase["shape"]["name"] == name
+
+
+def test_phase_shapes_are_typed_constructors_by_name() -> None:
+    s = ow.cosine_decay(1.0, 17, exponent=2.0)
+    phases = ow.to_config(s)["phases"]
+    assert phases[0]["shape"] == {"name": "cosine", "exponent": 2.0}
+    assert phases[1]["shape"] == "constant"  # a bare name: the unit parameters
+    s = ow.exponential_decay(1.0, 5, 0.5, 3, staircase=True)
+    shape = ow.to_config(s)["phases"][1]["shape"]
+    assert shape == {"name": "exp_rate", "rate": 0.5, "steps": 5.0, "staircase": 1.0}
+    # cosine_wave keeps a float64 multiplier as two float32 parts: written as their sum.
+    wave = _engine.from_phases([_engine.Phase(30, 1.0, 0.0, _build.cosine_wave(1 / 3))])
+    shape = ow.to_config(wave)["phases"][0]["shape"]
+    assert shape["name"] == "cosine_wave"
+    assert shape["half_waves"] == pytest.approx(1 / 3, rel=1e-15)
+    assert_same(round_trip(wave), wave)
+
+
+def test_older_phase_configs_with_parameter_slots_still_read() -> None:
+    old = {"span": 10, "shape": "cosine", "start": 1.0, "end": 0.0, "params": [2.0]}
+    new = {"span": 10, "shape": {"name": "cosine", "exponent": 2.0}, "start": 1.0, "end": 0.0}
+    want = ow.cosine_decay(1.0, 10, exponent=2.0)
+    for phase in (old, new):
+        s = ow.from_config(
+            {
+                "kind": "phases",
+                "phases": [phase, {"span": 0, "shape": "constant", "start": 0.0, "end": 0.0}],
+            }
+        )
+        np.testing.assert_array_equal(np.asarray(s(COUNTS)), np.asarray(want(COUNTS)))
+
+
+@pytest.mark.parametrize(
+    ("shape", "message"),
+    [
+        ({"name": "cosine", "power": 2.0}, r"'cosine' takes \['exponent', 'k_decay'\]"),
+        ({"name": "sigmoid"}, r"shape must be one of"),
+        ({"name": "exp_rate"}, r"'exp_rate' takes \['rate', 'steps', 'staircase', 'clamp'\]"),
+    ],
+)
+def test_typed_phase_shape_errors(shape: Any, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        ow.from_config(
+            {"kind": "phases", "phases": [{"span": 3, "shape": shape, "start": 0, "end": 1}]}
+        )
 
 
 def test_to_config_is_readable() -> None:

@@ -15,8 +15,8 @@ but is built on the phase engine: every hyperparameter may be traced
 (``jax.vmap`` over warmup lengths, peaks, decay rates... compiles once),
 evaluation costs the same for 1 or 1000 pieces, and step lengths never
 overflow int32 silently. Where optax is degenerate the drop-in does the
-sensible thing; each function's docstring and the README section
-"Differences from optax" list every such case.
+sensible thing; each function's docstring and the guide page
+``docs/guide/optax_differences.md`` ("Differences from optax") list every such case.
 
 Shared conventions (all drop-ins): counts below 0 give the value at count 0;
 float counts are floored; concrete negative step lengths raise ``ValueError``
@@ -193,13 +193,15 @@ def _scales(
     return bounds, values
 
 
-def _interpolated(bounds: ArrayLike, values: jax.Array, kind: int) -> _engine.PhaseSchedule:
+def _interpolated(
+    bounds: ArrayLike, values: jax.Array, shape: _shapes.ResolvedShape
+) -> _engine.PhaseSchedule:
     """From ``values[i]`` at ``bounds[i-1]`` to ``values[i+1]`` at ``bounds[i]``, then hold."""
     b = _combine.sorted_boundaries(bounds, values.shape[0])  # type: ignore[arg-type]
     begins = jnp.concatenate([jnp.zeros((1,), b.dtype), b])
     spans = jnp.concatenate([jnp.diff(begins), jnp.zeros((1,), b.dtype)])
     ends = jnp.concatenate([values[1:], values[-1:]])
-    return _engine.assemble_arrays(spans, values, ends, kinds=kind)
+    return _engine.assemble_repeating(spans, values, ends, [shape], shape)
 
 
 def piecewise_constant_schedule(
@@ -236,10 +238,10 @@ def piecewise_constant_schedule(
       [1.0, 1.0, 0.5, 0.5, 0.05, 0.05]
     """
     bounds, values = _scales("boundaries_and_scales", init_value, boundaries_and_scales)
-    return _interpolated(bounds, values, _shapes.CONSTANT)
+    return _interpolated(bounds, values, _build.constant_shape())
 
 
-_INTERPOLATION = {"linear": _shapes.POWER_IN, "cosine": _shapes.COSINE}
+_INTERPOLATION = {"linear": _build.power_in, "cosine": _build.half_cosine}
 
 
 def piecewise_interpolate_schedule(
@@ -278,7 +280,7 @@ def piecewise_interpolate_schedule(
     """
     v.check_choice("interpolate_type", interpolate_type, tuple(_INTERPOLATION))
     bounds, values = _scales("boundaries_and_scales", init_value, boundaries_and_scales)
-    return _interpolated(bounds, values, _INTERPOLATION[interpolate_type])
+    return _interpolated(bounds, values, _INTERPOLATION[interpolate_type]())
 
 
 def _exponential_phases(
@@ -425,7 +427,7 @@ def _onecycle(
     peak_value: ArrayLike,
     fractions: Sequence[tuple[str, ArrayLike]],
     values: Sequence[ArrayLike],
-    kind: int,
+    shape: _shapes.ResolvedShape,
 ) -> _engine.PhaseSchedule:
     """Phases between ``values`` at steps ``int(pct * T)`` for each named fraction, then ``T``."""
     v.check_duration("transition_steps", transition_steps)
@@ -439,7 +441,7 @@ def _onecycle(
     steps = v.as_duration("transition_steps", transition_steps)
     bounds = [_fraction_step(pct, steps) for _, pct in fractions] + [steps]
     return _interpolated(
-        jnp.stack(bounds), jnp.stack([jnp.asarray(x, jnp.float32) for x in values]), kind
+        jnp.stack(bounds), jnp.stack([jnp.asarray(x, jnp.float32) for x in values]), shape
     )
 
 
@@ -509,7 +511,7 @@ def linear_onecycle_schedule(
         peak_value,
         [("pct_start", pct_start), ("pct_final", pct_final)],
         [init, peak_value, init, init / final_div_factor],
-        _shapes.POWER_IN,
+        _build.power_in(),
     )
 
 
@@ -565,7 +567,7 @@ def cosine_onecycle_schedule(
         peak_value,
         [("pct_start", pct_start)],
         [init, peak_value, init / final_div_factor],
-        _shapes.COSINE,
+        _build.half_cosine(),
     )
 
 
@@ -822,13 +824,13 @@ def sgdr_schedule(
         pairs = jnp.stack([a, b], axis=1).reshape(-1)
         return jnp.concatenate([pairs, jnp.reshape(jnp.asarray(last, pairs.dtype), (1,))])
 
-    powers = interleave(jnp.ones((n,), jnp.float32), c["exponent"].astype(jnp.float32), 1.0)
-    return _engine.assemble_arrays(
+    # Each cycle: a linear warmup, then a cosine decay with that cycle's exponent; then hold.
+    return _engine.assemble_repeating(
         interleave(warm, length - warm, 0),
         interleave(init, peak, end[-1]),
         interleave(peak, end, end[-1]),
-        kinds=(_shapes.POWER_IN, _shapes.COSINE) * n + (_shapes.CONSTANT,),
-        params=jnp.zeros((2 * n + 1, _shapes.NUM_PARAMS), jnp.float32).at[:, 0].set(powers),
+        [_build.power_in(), _build.half_cosine(c["exponent"].astype(jnp.float32))],
+        _build.constant_shape(),
     )
 
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -402,6 +402,49 @@ def from_arrays(
     )
 
 
+def assemble_repeating(
+    spans: ArrayLike,
+    starts: ArrayLike,
+    ends: ArrayLike,
+    pattern: Sequence[_shapes.ResolvedShape],
+    last: _shapes.ResolvedShape,
+    *,
+    dtype: Any = None,
+) -> PhaseSchedule:
+    """Stacked phases whose shapes repeat, from typed shapes (``engine/build.py``).
+
+    With ``P = len(pattern)`` and ``len(spans) = n P + 1``, phase ``k P + j``
+    has the shape ``pattern[j]`` and the last phase the shape ``last``. A
+    shape's parameters may be arrays with one entry per repeat ``k`` (e.g. a
+    cosine exponent per cycle), so ``n`` repeats build as one set of arrays
+    whatever ``n``: no per-phase Python work, no shape ids or parameter slots
+    written by the caller. Trusts its inputs, as :func:`assemble_arrays`.
+    """
+    num = int(jnp.shape(spans)[0])
+    width = len(pattern)
+    if width < 1 or (num - 1) % width:
+        raise ValueError(f"{num} phases are not a whole number of {width}-phase repeats plus one.")
+    n = (num - 1) // width
+    compute, _ = value_dtypes(dtype)
+    shapes = [*pattern, last]
+    known = [[v.concrete_value(x) for x in shape.params] for shape in shapes]
+    # Known parameters are stacked on the host, so that they stay constants under jit
+    # (XLA folds them into the shape's formula, e.g. an exponent of 1).
+    xp: Any = np if all(c is not None for cols in known for c in cols) else jnp
+    dt = np.dtype(compute)
+
+    def slots(params: Sequence[Any], repeats: int) -> Any:
+        return xp.stack([xp.broadcast_to(xp.asarray(x, dt), (repeats,)) for x in params], axis=-1)
+
+    body = xp.stack([slots(shape.params, n) for shape in pattern], axis=1)
+    body = body.reshape(n * width, _shapes.NUM_PARAMS)
+    params = xp.concatenate([body, slots(last.params, 1)])
+    if xp is np and bool(np.all(params == params[:1])):
+        params = params[0]  # one row, broadcast under jit (as a default would be)
+    kinds = tuple(shape.kind for shape in pattern) * n + (last.kind,)
+    return assemble_arrays(spans, starts, ends, kinds=kinds, params=params, dtype=dtype)
+
+
 def _check_kinds(kinds: Any, num_custom: int) -> None:
     """Shape ids must be whole numbers naming a built-in shape or one of the custom functions."""
     ids = kinds if isinstance(kinds, tuple | list) else (kinds,)
@@ -458,13 +501,7 @@ def assemble_arrays(
     scale_a = jnp.broadcast_to(
         jnp.asarray(0.0 if cycle_scale is None else cycle_scale, compute), (n, 2)
     )
-    if cycle_start is not None:
-        cycle_start = v.check_int_arg("cycle_start", cycle_start)
-        if cycle_start >= n:
-            raise ValueError(f"cycle_start must index a phase (< {n}), got {cycle_start}.")
-        body = v.concrete_value(spans_a[cycle_start:])
-        if body is not None and int(body.sum()) <= 0:
-            raise ValueError("the repeated cycle must span at least one step, got 0.")
+    cycle_start = _check_cycle_start(cycle_start, spans_a)
     if num_cycles is None:
         n_cycles = jnp.asarray(np.iinfo(idt).max, dtype=idt)
     else:
@@ -486,6 +523,20 @@ def assemble_arrays(
         custom_fns=tuple(custom_fns),
         dtype=out.name,
     )
+
+
+def _check_cycle_start(cycle_start: int | None, spans: jax.Array) -> int | None:
+    """``cycle_start`` as an index of a phase whose cycle spans at least one step."""
+    if cycle_start is None:
+        return None
+    n = spans.shape[0]
+    cycle_start = v.check_int_arg("cycle_start", cycle_start)
+    if cycle_start >= n:
+        raise ValueError(f"cycle_start must index a phase (< {n}), got {cycle_start}.")
+    body = v.concrete_value(spans[cycle_start:])
+    if body is not None and int(body.sum()) <= 0:
+        raise ValueError("the repeated cycle must span at least one step, got 0.")
+    return cycle_start
 
 
 def _may_warp(params: jax.Array) -> bool:
@@ -635,6 +686,37 @@ def _phase_buckets(bounds: jax.Array, n: int) -> tuple[jax.Array, jax.Array, int
     return jnp.asarray(lo.astype(idt)), jnp.asarray(shift, idt), max(probes, 1)
 
 
+def _boundaries(spans: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """The phases' ends (saturating cumulative spans) and begins, on the host when known."""
+    bounds = _saturating_cumsum(spans)
+    known = v.concrete_value(bounds)
+    if known is not None:  # on the host: no device program per schedule
+        begins = jnp.asarray(np.concatenate([np.zeros((1,), known.dtype), known[:-1]]))
+    else:
+        begins = jnp.concatenate([jnp.zeros((1,), spans.dtype), bounds[:-1]])
+    return bounds, begins
+
+
+def _cycle_layout(
+    bounds: jax.Array,
+    begins: jax.Array,
+    cycle_start: int | None,
+    cycle_mul: Any,
+    num_cycles: Any,
+    cycle_tables: tuple[jax.Array, jax.Array, jax.Array] | None,
+    compute: Any,
+) -> tuple[jax.Array, jax.Array, tuple[jax.Array, jax.Array, jax.Array]]:
+    """The cycle prefix, period and table of cycle starts (``cycle_tables`` reused if given)."""
+    idt = bounds.dtype
+    if cycle_start is None:
+        return jnp.zeros((), idt), jnp.zeros((), idt), _cycle_table(0, 1.0, None, compute)
+    prefix = begins[cycle_start]
+    period = bounds[-1] - prefix
+    if cycle_tables is not None:
+        return prefix, period, cycle_tables
+    return prefix, period, _cycle_table(period, cycle_mul, num_cycles, compute)
+
+
 def assemble(
     *,
     spans: Any,
@@ -667,25 +749,12 @@ def assemble(
     compute, _ = value_dtypes(dtype)
     idt = v.index_dtype()
     spans_a = jnp.asarray(spans).astype(idt)
-    bounds = _saturating_cumsum(spans_a)
-    known = v.concrete_value(bounds)
-    if known is not None:  # on the host: no device program per schedule
-        begins = jnp.asarray(np.concatenate([np.zeros((1,), known.dtype), known[:-1]]))
-    else:
-        begins = jnp.concatenate([jnp.zeros((1,), idt), bounds[:-1]])
+    bounds, begins = _boundaries(spans_a)
     mul_exact = cycle_mul
     cycle_mul = jnp.maximum(jnp.asarray(cycle_mul, compute), 1.0)
-    if cycle_start is None:
-        prefix = jnp.zeros((), idt)
-        period = jnp.zeros((), idt)
-        tables = _cycle_table(0, 1.0, None, compute)
-    else:
-        prefix = begins[cycle_start]
-        period = bounds[-1] - prefix
-        if cycle_tables is not None:
-            tables = cycle_tables
-        else:
-            tables = _cycle_table(period, mul_exact, num_cycles, compute)
+    prefix, period, tables = _cycle_layout(
+        bounds, begins, cycle_start, mul_exact, num_cycles, cycle_tables, compute
+    )
     params_a = jnp.asarray(params)
     buckets, shift, probes = _phase_buckets(bounds, len(kinds))
     return PhaseSchedule(
@@ -808,6 +877,57 @@ def _search(sorted_: jax.Array, x: jax.Array) -> jax.Array:
     return jnp.searchsorted(sorted_, x, side="right", method=method).astype(sorted_.dtype)
 
 
+def _cycle_by_formula(
+    d: jax.Array, period_s: jax.Array, pf: jax.Array, mul: jax.Array
+) -> tuple[jax.Array, jax.Array, jax.Array, jax.Array, jax.Array]:
+    """:func:`_cycle_position` without a cycle table (a traced ``mul`` or period).
+
+    ``mul == 1`` in exact integer arithmetic; ``mul > 1`` (geometric lengths)
+    in floating point with an integer correction.
+    """
+    idt = d.dtype
+    fdt = pf.dtype
+    # mul == 1: exact integer arithmetic.
+    i_lin = d // period_s
+    r_lin = d - i_lin * period_s
+    # mul > 1: geometric lengths, float arithmetic with an integer correction.
+    geo = mul > 1
+    mul_s = jnp.where(geo, mul, 2.0).astype(fdt)
+    log_m = jnp.log(mul_s)
+    df = d.astype(fdt)
+    # With a whole mul, powers and cycle boundaries are whole numbers: snap them.
+    whole = mul_s == jnp.round(mul_s)
+
+    def snap(x: jax.Array) -> jax.Array:
+        return jnp.where(whole, jnp.round(x), x)
+
+    def grown(i: jax.Array) -> jax.Array:
+        # mul**i - 1: expm1 while small (mul near 1); past that ``pow``, whose
+        # rounding does not grow with i as ``exp(i * log(mul))``'s does.
+        x = i * log_m
+        return jnp.where(x < 0.5, jnp.expm1(jnp.minimum(x, 0.5)), mul_s**i - 1)
+
+    def cycle_begin(i: jax.Array) -> jax.Array:
+        return snap(pf * grown(i) / (mul_s - 1))
+
+    i_geo = jnp.floor(jnp.log1p(df * (mul_s - 1) / pf) / log_m)
+    i_geo = jnp.where(df < cycle_begin(i_geo), i_geo - 1, i_geo)
+    i_geo = jnp.where(df >= cycle_begin(i_geo + 1), i_geo + 1, i_geo)
+    i_geo = jnp.maximum(i_geo, 0)
+    scale_geo = snap(mul_s**i_geo)
+    r_geo = df - cycle_begin(i_geo)
+    u_geo = jnp.clip(r_geo / scale_geo, 0, pf)
+    u_geo_int = jnp.floor(u_geo)
+
+    hi = float(np.iinfo(idt).max)
+    i = jnp.where(geo, jnp.clip(i_geo, 0, hi).astype(idt), i_lin)
+    u_int = jnp.where(geo, u_geo_int.astype(idt), r_lin)
+    u_frac = jnp.where(geo, u_geo - u_geo_int, 0.0)
+    r = jnp.where(geo, r_geo, r_lin.astype(fdt))
+    scale = jnp.where(geo, scale_geo, 1.0)
+    return i, u_int, u_frac, r, scale
+
+
 def _cycle_position(
     d: jax.Array,
     period: jax.Array,
@@ -845,44 +965,7 @@ def _cycle_position(
         u_int = u_int_f.astype(idt)
         u_frac = u - u_int_f
     else:
-        # mul == 1: exact integer arithmetic.
-        i_lin = d // period_s
-        r_lin = d - i_lin * period_s
-        # mul > 1: geometric lengths, float arithmetic with an integer correction.
-        geo = mul > 1
-        mul_s = jnp.where(geo, mul, 2.0).astype(fdt)
-        log_m = jnp.log(mul_s)
-        df = d.astype(fdt)
-        # With a whole mul, powers and cycle boundaries are whole numbers: snap them.
-        whole = mul_s == jnp.round(mul_s)
-
-        def snap(x: jax.Array) -> jax.Array:
-            return jnp.where(whole, jnp.round(x), x)
-
-        def grown(i: jax.Array) -> jax.Array:
-            # mul**i - 1: expm1 while small (mul near 1); past that ``pow``, whose
-            # rounding does not grow with i as ``exp(i * log(mul))``'s does.
-            x = i * log_m
-            return jnp.where(x < 0.5, jnp.expm1(jnp.minimum(x, 0.5)), mul_s**i - 1)
-
-        def cycle_begin(i: jax.Array) -> jax.Array:
-            return snap(pf * grown(i) / (mul_s - 1))
-
-        i_geo = jnp.floor(jnp.log1p(df * (mul_s - 1) / pf) / log_m)
-        i_geo = jnp.where(df < cycle_begin(i_geo), i_geo - 1, i_geo)
-        i_geo = jnp.where(df >= cycle_begin(i_geo + 1), i_geo + 1, i_geo)
-        i_geo = jnp.maximum(i_geo, 0)
-        scale_geo = snap(mul_s**i_geo)
-        r_geo = df - cycle_begin(i_geo)
-        u_geo = jnp.clip(r_geo / scale_geo, 0, pf)
-        u_geo_int = jnp.floor(u_geo)
-
-        hi = float(np.iinfo(idt).max)
-        i = jnp.where(geo, jnp.clip(i_geo, 0, hi).astype(idt), i_lin)
-        u_int = jnp.where(geo, u_geo_int.astype(idt), r_lin)
-        u_frac = jnp.where(geo, u_geo - u_geo_int, 0.0)
-        r = jnp.where(geo, r_geo, r_lin.astype(fdt))
-        scale = jnp.where(geo, scale_geo, 1.0)
+        i, u_int, u_frac, r, scale = _cycle_by_formula(d, period_s, pf, mul)
     done = i >= limit
     i = jnp.where(done, limit - 1, i)
     u_int = jnp.where(done, period, u_int)
@@ -900,6 +983,211 @@ _FEW = 4
 _COMPARE_ALL_LIMIT = 1 << 16
 
 
+class _Cycle(NamedTuple):
+    """Where a count of a cyclic schedule falls in its cycles.
+
+    ``in_body``: the count is past the prefix; ``index``: its cycle;
+    ``since``: the exact steps since the cycle began; ``stretch``: the
+    cycle's ``mul**i``; ``prefix``: the steps before the first cycle.
+    """
+
+    in_body: jax.Array
+    index: jax.Array
+    since: jax.Array
+    stretch: jax.Array
+    prefix: jax.Array
+
+
+class _Position(NamedTuple):
+    """Where a count falls, in the coordinates of the phase table.
+
+    ``u`` is the step in body coordinates (a cyclic count folded back into the
+    first cycle) and ``u_frac`` its fraction (a stretched cycle's position is
+    not whole); ``cycle`` is ``None`` for a non-cyclic schedule.
+    """
+
+    u: jax.Array
+    u_frac: jax.Array
+    spans: jax.Array
+    compute: jnp.dtype
+    cycle: _Cycle | None = None
+
+
+def _position(s: PhaseSchedule, t: jax.Array, spans: jax.Array, compute: Any) -> _Position:
+    """The body position of the counts ``t`` (see :class:`_Position`)."""
+    idt = t.dtype
+    u_frac: jax.Array = jnp.zeros(t.shape, compute)
+    if s.cycle_start is None:
+        return _Position(t, u_frac, spans, compute)
+    prefix = s.cycle_prefix.astype(idt)
+    period = s.cycle_period.astype(idt)
+    d = t - prefix
+    in_body = d >= 0
+    i, u_body, frac, r, stretch = _cycle_position(
+        jnp.maximum(d, 0),
+        period,
+        s.cycle_mul,
+        s.num_cycles.astype(idt),
+        (s.cycle_firsts, s.cycle_lags, s.cycle_stretch),
+    )
+    u = jnp.where(in_body, prefix + u_body, t)
+    u_frac = jnp.where(in_body, frac, 0.0).astype(compute)
+    cycle = jnp.where(in_body, i, 0)
+    return _Position(u, u_frac, spans, compute, _Cycle(in_body, cycle, r, stretch, prefix))
+
+
+Pick = Callable[[jax.Array], jax.Array]
+
+
+def _time_in_phase(
+    s: PhaseSchedule, pick: Pick, pos: _Position
+) -> tuple[jax.Array, jax.Array, jax.Array, jax.Array, jax.Array]:
+    """``(begin, offset, length, steps_in, steps_left)`` of the phase ``pick`` reads."""
+    compute, idt = pos.compute, pos.u.dtype
+    begin = pick(s.begins.astype(idt))
+    k = pos.u - begin
+    offset = pick(s.offsets)
+    length = pick(s.lengths)
+    span = pick(pos.spans)
+    steps_in = k.astype(compute) + offset + pos.u_frac
+    # Steps left to the end of the progress length. Past 2**24 steps into a phase
+    # (float32), ``length - steps_in`` cannot resolve the last steps of the phase
+    # (the float spacing near 2e9 is 128), so the integer part is taken first.
+    left_int = (span - k).astype(compute) + (length - span.astype(compute) - offset) - pos.u_frac
+    exact = k < 2 ** (jnp.finfo(compute).nmant + 1)
+    steps_left = jnp.where(exact, length - steps_in, left_int)
+    return begin, offset, length, steps_in, steps_left
+
+
+def _in_cycle(
+    s: PhaseSchedule,
+    pick: Pick,
+    cyc: _Cycle,
+    compute: Any,
+    time: tuple[jax.Array, jax.Array, jax.Array, jax.Array, jax.Array],
+    start: jax.Array,
+    end: jax.Array,
+) -> tuple[tuple[jax.Array, jax.Array, jax.Array], jax.Array, jax.Array]:
+    """A cyclic phase's ``(progress, start, end)``: progress from the real steps of a
+    stretched cycle, values decayed by ``cycle_decay`` per cycle."""
+    begin, offset, length, steps_in, steps_left = time
+    # In a stretched cycle (mul > 1) the progress comes from real steps: time and
+    # length times the stretch, from the exact steps since the cycle began.
+    stretched = cyc.in_body & (cyc.stretch != 1)
+    st = jnp.where(stretched, cyc.stretch, 1.0).astype(compute)
+    rel = (begin - cyc.prefix).astype(compute)
+    t_real = cyc.since.astype(compute) - rel * st + offset * st
+    len_real = length * st
+    progress = (
+        jnp.where(stretched, t_real, steps_in),
+        jnp.where(stretched, len_real, length),
+        jnp.where(stretched, len_real - t_real, steps_left),
+    )
+    log_decay = jnp.log(jnp.maximum(s.cycle_decay, 1e-30))
+    zero_decay = s.cycle_decay <= 0
+    c = cyc.index.astype(compute)
+    scale = pick(s.cycle_scale)
+
+    big = jnp.finfo(compute).max
+
+    def decayed(x: jax.Array, k: jax.Array) -> jax.Array:
+        # A traced growing decay saturates at the dtype's largest finite
+        # value instead of reaching inf (concrete ones that would are refused).
+        e = c * k
+        factor = jnp.where(zero_decay, jnp.where(e > 0, 0.0, 1.0), jnp.exp(e * log_decay))
+        return jnp.clip(x * jnp.minimum(factor, big), -big, big)
+
+    return progress, decayed(start, scale[..., 0]), decayed(end, scale[..., 1])
+
+
+def _phase_value(s: PhaseSchedule, kind: int, pick: Pick, pos: _Position) -> jax.Array:
+    """The value of a phase of shape ``kind``, its arrays read through ``pick``."""
+    time = _time_in_phase(s, pick, pos)
+    _, _, length, steps_in, steps_left = time
+    progress = None
+    start = pick(s.starts)
+    end = pick(s.ends)
+    params = pick(s.params)
+    if pos.cycle is not None:
+        progress, start, end = _in_cycle(s, pick, pos.cycle, pos.compute, time, start, end)
+    fn = s.custom_fns[kind - _shapes.NUM_BUILTIN] if kind >= _shapes.NUM_BUILTIN else None
+    return _shapes.evaluate(
+        kind,
+        steps_in,
+        length,
+        start,
+        end,
+        params,
+        fn,
+        steps_left,
+        progress,
+        warp=s.warped,
+        unit_power=s.unit_power,
+    )
+
+
+def _value_few(s: PhaseSchedule, pos: _Position, bounds: jax.Array) -> jax.Array:
+    """Up to ``_FEW`` phases: compare the count with each boundary and select; no gathers.
+
+    Each distinct shape is evaluated once, on the arrays of its own phases
+    (static slices when one phase has it, which XLA folds as constants).
+    """
+    n = s.num_phases
+    after = [pos.u >= bounds[j] for j in range(n - 1)]  # after[j - 1]: phase >= j
+
+    def chooser(members: list[int]) -> Pick:
+        def pick(x: jax.Array) -> jax.Array:
+            out = x[members[0]]
+            for j in members[1:]:
+                f = after[j - 1]
+                out = jnp.where(f.reshape(f.shape + (1,) * (x.ndim - 1)), x[j], out)
+            return out
+
+        return pick
+
+    values = {
+        kind: _phase_value(s, kind, chooser([j for j in range(n) if s.kinds[j] == kind]), pos)
+        for kind in sorted(set(s.kinds))
+    }
+    value = values[s.kinds[0]]
+    for j in range(1, n):
+        if s.kinds[j] != s.kinds[j - 1]:
+            value = jnp.where(after[j - 1], values[s.kinds[j]], value)
+    return value
+
+
+def _phase_index(s: PhaseSchedule, u: jax.Array, bounds: jax.Array) -> jax.Array:
+    """The phase of body step ``u``: the bucket table (O(1)) or an unrolled binary search."""
+    n = s.num_phases
+    idt = u.dtype
+    if s.bucket_probes > 0:
+        buckets = s.phase_buckets.astype(idt)
+        b = lax.shift_right_logical(u, s.bucket_shift.astype(idt))  # u >= 0
+        lo = _at(buckets, jnp.minimum(b, buckets.shape[0] - 1))
+        idx = lo
+        for j in range(s.bucket_probes):
+            idx = idx + (u >= _at(bounds, jnp.minimum(lo + j, n - 1))).astype(idt)
+        return jnp.minimum(idx, n - 1)
+    return jnp.minimum(_search(bounds, u), n - 1)
+
+
+def _value_many(s: PhaseSchedule, pos: _Position, bounds: jax.Array) -> jax.Array:
+    """More than ``_FEW`` phases: find the phase, gather its arrays, evaluate each
+    distinct shape and select by the phase's shape."""
+    idx = _phase_index(s, pos.u, bounds)
+
+    def gather(x: jax.Array) -> jax.Array:
+        return _at(x, idx)
+
+    distinct = sorted(set(s.kinds))
+    value = _phase_value(s, distinct[0], gather, pos)
+    if len(distinct) > 1:
+        kind_at = gather(jnp.asarray(np.asarray(s.kinds, dtype=np.int32)))
+        for kind in distinct[1:]:
+            value = jnp.where(kind_at == kind, _phase_value(s, kind, gather, pos), value)
+    return value
+
+
 def evaluate(schedule: PhaseSchedule, count: ArrayLike) -> jax.Array:
     """Evaluate ``schedule`` at ``count`` (any shape of integer or float counts).
 
@@ -911,138 +1199,11 @@ def evaluate(schedule: PhaseSchedule, count: ArrayLike) -> jax.Array:
     s = schedule
     compute, out = value_dtypes(s.dtype)
     t = as_count(count)
-    idt = t.dtype
-    spans = s.spans.astype(idt)
-    u_frac: jax.Array = jnp.zeros(t.shape, compute)
-    cycle = None
-    if s.cycle_start is None:
-        u = t
-    else:
-        prefix = s.cycle_prefix.astype(idt)
-        period = s.cycle_period.astype(idt)
-        d = t - prefix
-        in_body = d >= 0
-        i, u_body, frac, r, stretch = _cycle_position(
-            jnp.maximum(d, 0),
-            period,
-            s.cycle_mul,
-            s.num_cycles.astype(idt),
-            (s.cycle_firsts, s.cycle_lags, s.cycle_stretch),
-        )
-        u = jnp.where(in_body, prefix + u_body, t)
-        u_frac = jnp.where(in_body, frac, 0.0).astype(compute)
-        cycle = jnp.where(in_body, i, 0)
-    bounds = s.bounds.astype(idt)
-    n = s.num_phases
-
-    def phase_value(kind: int, pick: Callable[[jax.Array], jax.Array]) -> jax.Array:
-        """The value of a phase of shape ``kind``, its arrays read through ``pick``."""
-        begin = pick(s.begins.astype(idt))
-        k = u - begin
-        offset = pick(s.offsets)
-        length = pick(s.lengths)
-        span = pick(spans)
-        steps_in = k.astype(compute) + offset + u_frac
-        # Steps left to the end of the progress length. Past 2**24 steps into a phase
-        # (float32), ``length - steps_in`` cannot resolve the last steps of the phase
-        # (the float spacing near 2e9 is 128), so the integer part is taken first.
-        left_int = (span - k).astype(compute) + (length - span.astype(compute) - offset) - u_frac
-        exact = k < 2 ** (jnp.finfo(compute).nmant + 1)
-        steps_left = jnp.where(exact, length - steps_in, left_int)
-        # In a stretched cycle (mul > 1) the progress comes from real steps: time and
-        # length times the stretch, from the exact steps since the cycle began.
-        progress = None
-        start = pick(s.starts)
-        end = pick(s.ends)
-        params = pick(s.params)
-        if cycle is not None:
-            stretched = in_body & (stretch != 1)
-            st = jnp.where(stretched, stretch, 1.0).astype(compute)
-            rel = (begin - prefix).astype(compute)
-            t_real = r.astype(compute) - rel * st + offset * st
-            len_real = length * st
-            progress = (
-                jnp.where(stretched, t_real, steps_in),
-                jnp.where(stretched, len_real, length),
-                jnp.where(stretched, len_real - t_real, steps_left),
-            )
-            log_decay = jnp.log(jnp.maximum(s.cycle_decay, 1e-30))
-            zero_decay = s.cycle_decay <= 0
-            c = cycle.astype(compute)
-            scale = pick(s.cycle_scale)
-
-            big = jnp.finfo(compute).max
-
-            def decayed(x: jax.Array, k: jax.Array) -> jax.Array:
-                # A traced growing decay saturates at the dtype's largest finite
-                # value instead of reaching inf (concrete ones that would are refused).
-                e = c * k
-                factor = jnp.where(zero_decay, jnp.where(e > 0, 0.0, 1.0), jnp.exp(e * log_decay))
-                return jnp.clip(x * jnp.minimum(factor, big), -big, big)
-
-            start = decayed(start, scale[..., 0])
-            end = decayed(end, scale[..., 1])
-        fn = s.custom_fns[kind - _shapes.NUM_BUILTIN] if kind >= _shapes.NUM_BUILTIN else None
-        return _shapes.evaluate(
-            kind,
-            steps_in,
-            length,
-            start,
-            end,
-            params,
-            fn,
-            steps_left,
-            progress,
-            warp=s.warped,
-            unit_power=s.unit_power,
-        )
-
-    distinct = sorted(set(s.kinds))
-    if n <= _FEW:
-        # Few phases: compare the count with each boundary and select; no gathers.
-        # Each distinct shape is evaluated once, on the arrays of its own phases
-        # (static slices when one phase has it, which XLA folds as constants).
-        after = [u >= bounds[j] for j in range(n - 1)]  # after[j - 1]: phase >= j
-
-        def chooser(members: list[int]) -> Callable[[jax.Array], jax.Array]:
-            def pick(x: jax.Array) -> jax.Array:
-                out = x[members[0]]
-                for j in members[1:]:
-                    f = after[j - 1]
-                    out = jnp.where(f.reshape(f.shape + (1,) * (x.ndim - 1)), x[j], out)
-                return out
-
-            return pick
-
-        values = {
-            kind: phase_value(kind, chooser([j for j in range(n) if s.kinds[j] == kind]))
-            for kind in distinct
-        }
-        value = values[s.kinds[0]]
-        for j in range(1, n):
-            if s.kinds[j] != s.kinds[j - 1]:
-                value = jnp.where(after[j - 1], values[s.kinds[j]], value)
-    else:
-        # Many phases: the bucket table (O(1)) or an unrolled binary search.
-        if s.bucket_probes > 0:
-            buckets = s.phase_buckets.astype(idt)
-            b = lax.shift_right_logical(u, s.bucket_shift.astype(idt))  # u >= 0
-            lo = _at(buckets, jnp.minimum(b, buckets.shape[0] - 1))
-            idx = lo
-            for j in range(s.bucket_probes):
-                idx = idx + (u >= _at(bounds, jnp.minimum(lo + j, n - 1))).astype(idt)
-            idx = jnp.minimum(idx, n - 1)
-        else:
-            idx = jnp.minimum(_search(bounds, u), n - 1)
-
-        def gather(x: jax.Array) -> jax.Array:
-            return _at(x, idx)
-
-        value = phase_value(distinct[0], gather)
-        if len(distinct) > 1:
-            kind_at = gather(jnp.asarray(np.asarray(s.kinds, dtype=np.int32)))
-            for kind in distinct[1:]:
-                value = jnp.where(kind_at == kind, phase_value(kind, gather), value)
+    spans = s.spans.astype(t.dtype)
+    pos = _position(s, t, spans, compute)
+    bounds = s.bounds.astype(t.dtype)
+    few = s.num_phases <= _FEW
+    value = _value_few(s, pos, bounds) if few else _value_many(s, pos, bounds)
     if value.ndim == 0:
         # One value per step (a train step's learning rate): computed once, read by
         # every consumer.

@@ -248,15 +248,26 @@ def duration_array(value: ArrayLike) -> jax.Array:
     """``value`` as an index-dtype step count, unchecked (for inputs already validated).
 
     Traced values are rounded to the nearest integer (when floating) and
-    clamped at zero.
+    clamped into ``[0, max]`` of the index dtype before the cast, so a huge
+    float saturates instead of overflowing (``max`` is the largest float below
+    ``2**31``, ``2**63`` under x64); a NaN gives 0.
     """
     idt = index_dtype()
     v = concrete_value(value)
     if v is not None:
         return jnp.asarray(np.asarray(v).astype(idt))
     x = jnp.asarray(value)
+    hi = int(np.iinfo(idt).max)
     if jnp.issubdtype(x.dtype, jnp.floating):
-        x = jnp.round(x)
+        if jnp.finfo(x.dtype).bits < 32:
+            x = x.astype(jnp.float32)
+        fdt = np.dtype(x.dtype)
+        top = float(np.nextafter(np.asarray(hi + 1, fdt), np.asarray(0, fdt)))
+        x = jnp.clip(jnp.where(jnp.isnan(x), 0.0, jnp.round(x)), 0, top)
+    elif jnp.issubdtype(x.dtype, jnp.unsignedinteger) or (
+        jnp.issubdtype(x.dtype, jnp.integer) and jnp.iinfo(x.dtype).max > hi
+    ):
+        x = jnp.minimum(x, jnp.asarray(hi).astype(x.dtype))
     return jnp.maximum(x.astype(idt), 0)
 
 

@@ -1,6 +1,6 @@
 """Schedules to and from plain, JSON/YAML-serialisable dicts.
 
-:func:`from_config` reads two kinds of node (and spec strings, see
+:func:`from_config` reads these kinds of node (and spec strings, see
 :func:`optax_warmup.parse_spec`):
 
 - a library function by name, with its arguments:
@@ -11,11 +11,21 @@
 - the engine's own form, ``{"kind": "phases", "phases": [...]}``, which is
   what :func:`to_config` writes for every :class:`PhaseSchedule`, so any
   schedule the library builds (whatever function made it) round-trips
-  exactly, together with the ``multiply`` and ``join`` nodes;
+  exactly, together with the ``multiply`` and ``join`` nodes. A phase's
+  ``shape`` is a typed shape of ``engine/build.py`` by its engine name, with
+  named arguments: ``{"name": "cosine", "exponent": 2.0}``
+  (``build.half_cosine(exponent=2.0)``), or a bare name (``"cosine"``) for
+  its unit parameters (power, exponent 1); the older form, a name with a
+  ``"params"`` list of the engine's four parameter slots, is still read;
 - ``{"kind": "by_tokens" or "by_examples", "batch": "0.5Mtok", "batch_final":
   "4Mtok", "batch_ramp": "50B tokens", "unit": 1e6, "schedule": {...}}``: a
   schedule written in data, run on a batch ramp (the spec's ``batch*``
-  settings), exact at every step (see :func:`optax_warmup.by_tokens`).
+  settings), exact at every step (see :func:`optax_warmup.by_tokens`);
+  without the batch settings, ``{"kind": "by_tokens", "schedule": {...}}`` is
+  a :class:`~optax_warmup.ClockedSchedule` for ``scale_by_clock`` /
+  ``with_clock`` (its schedule counts single tokens or examples);
+- ``{"kind": "data_batch_ramp", "stages": [[0, 768], [250e9, 1536]], "clock":
+  "tokens", "seq_len": 2048}``: a :class:`~optax_warmup.DataRamp`.
 
 Durations carry explicit units (see ``_units``): ``2000`` or ``"2k"`` steps,
 ``"10%"`` of ``total_steps``, ``"5 epochs"`` with ``steps_per_epoch``,
@@ -33,6 +43,7 @@ YAML aliases are expanded (a "billion laughs" document is refused at once).
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -41,6 +52,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from optax_warmup.engine import build as _typed
 from optax_warmup.engine import phases as _engine
 from optax_warmup.engine import shapes as _shapes
 from optax_warmup.engine import validation as v
@@ -53,6 +65,7 @@ from optax_warmup.schedules import noise as _noise
 from optax_warmup.schedules import ramps as _ramps
 from optax_warmup.schedules import warmup as _warmup
 from optax_warmup.schedules.base import Schedule, ScheduleNode
+from optax_warmup.transforms import clock as _clock
 
 # Engine shape ids as written in a config.
 ENGINE_SHAPES: dict[str, int] = {
@@ -71,6 +84,24 @@ ENGINE_SHAPES: dict[str, int] = {
     "power_cycle": _shapes.POWER_CYCLE,
 }
 _SHAPE_NAMES = {k: name for name, k in ENGINE_SHAPES.items()}
+# The typed constructor (engine/build.py) of each engine shape, as a phase's shape is written:
+# ``{"name": "cosine", "exponent": 2.0}`` is ``build.half_cosine(exponent=2.0)``.
+TYPED_SHAPES: dict[str, Callable[..., _shapes.ResolvedShape]] = {
+    "constant": _typed.constant_shape,
+    "power_in": _typed.power_in,
+    "power_out": _typed.power_out,
+    "cosine": _typed.half_cosine,
+    "exp_normalized": _typed.exp_normalized,
+    "exp_approach": _typed.exp_approach,
+    "geometric": _typed.geometric,
+    "exp_rate": _typed.exp_rate,
+    "inv_sqrt": _typed.inverse_sqrt,
+    "tanh": _typed.tanh_shape,
+    "radam": _typed.radam,
+    "cosine_wave": _typed.cosine_wave,
+    "power_cycle": _typed.power_cycle,
+}
+_UNIT_PARAMS = [1.0, 0.0, 0.0, 0.0]  # a bare shape name: every slot at the engine's default
 
 _DURATIONS = {
     "warmup_steps",
@@ -83,7 +114,7 @@ _DURATIONS = {
 }
 _SHAPES = {"shape", "warmup_shape", "decay_shape"}
 _SCHEDULES = {"schedule", "new_schedule"}
-_STRINGS = {"anneal", "mode", "dtype", "rounding", "noise_kind"}
+_STRINGS = {"anneal", "mode", "dtype", "rounding", "noise_kind", "clock"}
 _BOOLS = {"three_phase", "rebase"}
 
 
@@ -117,6 +148,7 @@ _REGISTRY: dict[str, Callable[..., Any]] = {
     "cosine_decay": _decays.cosine_decay,
     "cosine_restarts": _composites.cosine_restarts,
     "cyclic": _composites.cyclic,
+    "data_batch_ramp": _ramps.data_batch_ramp,
     "decay_schedule": _decays.decay_schedule,
     "integer_ramp": _ramps.integer_ramp,
     "inverse_sqrt_decay": _decays.inverse_sqrt_decay,
@@ -300,6 +332,22 @@ def _key(x: Any, name: str) -> jax.Array:
     )
 
 
+def _stages(x: Any, name: str) -> list[tuple[Any, Any]]:
+    """A data ramp's ``[[threshold, size], ...]``: integers kept exact (thresholds may pass
+    2**53), other numbers read as values (the ramp checks they are whole)."""
+    if not isinstance(x, list | tuple) or not all(
+        isinstance(p, list | tuple) and len(p) == 2 for p in x
+    ):
+        raise ValueError(f"{name} must be a list of [threshold, size] pairs, got {x!r}.")
+
+    def whole(e: Any, where: str) -> Any:
+        return e if isinstance(e, int) and not isinstance(e, bool) else _number(e, where)
+
+    return [
+        (whole(t, f"{name}[{i}][0]"), whole(b, f"{name}[{i}][1]")) for i, (t, b) in enumerate(x)
+    ]
+
+
 def _key_config(key: jax.Array, name: str) -> dict[str, Any]:
     if jax.dtypes.issubdtype(key.dtype, jax.dtypes.prng_key):
         data = _concrete(jax.random.key_data(key), name)
@@ -328,6 +376,8 @@ def _argument(key: str, x: Any, ctx: _units.UnitContext, name: str) -> Any:
         return x
     if key == "key":
         return _key(x, name)
+    if key == "stages":
+        return _stages(x, name)
     if key in _BOOLS:
         if not isinstance(x, bool):
             raise ValueError(f"{name} must be true or false, got {x!r}.")
@@ -388,17 +438,15 @@ def _build_clocked(node: Mapping[str, Any], ctx: _units.UnitContext, path: str, 
     count is ``unit`` tokens (examples), so ``"2B tokens"`` and plain numbers
     of that unit both work. The result is a schedule of the step count.
     """
-    from optax_warmup.schedules import ramps as _ramps  # local: only for ramps
-    from optax_warmup.transforms import clock as _clock
-
     allowed = {"kind", "schedule", "unit", "lr_scaling", *_RAMP_KEYS}
     extra = sorted(set(node) - allowed)
     if extra:
         raise ValueError(f"{path}: {kind} takes no key {extra[0]!r}; it takes {sorted(allowed)}.")
-    for key in ("schedule", "batch"):
-        if key not in node:
-            raise ValueError(f"{path}: {kind} needs {key!r}.")
+    if "schedule" not in node:
+        raise ValueError(f"{path}: {kind} needs 'schedule'.")
     clock = kind.removeprefix("by_")
+    if "batch" not in node:
+        return _build_marked(node, path, kind, clock)
     seq = 1.0 if node.get("seq_len") is None else _number(node["seq_len"], f"{path}.seq_len")
     unit = 1.0 if node.get("unit") is None else _number(node["unit"], f"{path}.unit")
     if not (seq >= 1 and seq == int(seq)) or not unit > 0:
@@ -432,6 +480,22 @@ def _build_clocked(node: Mapping[str, Any], ctx: _units.UnitContext, path: str, 
         return by(schedule, ramp, unit=unit, lr_scaling=lr_scaling)
     except ValueError as e:
         raise ValueError(f"{path}: {e}") from None
+
+
+def _build_marked(node: Mapping[str, Any], path: str, kind: str, clock: str) -> Any:
+    """``{"kind": "by_tokens", "schedule": ...}`` without batch settings: a
+    :class:`~optax_warmup.ClockedSchedule` for ``scale_by_clock`` / ``with_clock``, whose
+    ``schedule`` counts single tokens (examples)."""
+    other = sorted(set(node) - {"kind", "schedule"})
+    if other:
+        raise ValueError(
+            f"{path}: {kind} without 'batch' (batch sizes given at each update) takes only "
+            f"'schedule', got {other[0]!r}."
+        )
+    per_count = {"tokens_per_step": 1.0} if clock == "tokens" else {"batch_size": 1.0}
+    inner = _units.UnitContext().with_updates(**per_count)
+    schedule = _build(node["schedule"], inner, f"{path}.schedule")
+    return _clock.ClockedSchedule(_combine.as_schedule(schedule), clock)
 
 
 def _context_kwargs(ctx: _units.UnitContext) -> dict[str, Any]:
@@ -499,25 +563,101 @@ def _read_phase(ph: Any, ctx: _units.UnitContext, name: str) -> dict[str, Any]:
         if k not in ph:
             raise ValueError(f"{name} needs {k!r}.")
     span = _duration(ph["span"], ctx, f"{name}.span")
-    shape = ph["shape"]
-    if shape not in ENGINE_SHAPES:
-        raise ValueError(f"{name}.shape must be one of {sorted(ENGINE_SHAPES)}, got {shape!r}.")
-    params = _number(ph.get("params", [1.0]), f"{name}.params")
-    if not isinstance(params, list) or not 0 < len(params) <= _shapes.NUM_PARAMS:
-        raise ValueError(f"{name}.params must be a list of 1 to 4 numbers, got {params!r}.")
+    kind, params = _read_shape(ph, name)
     scale = _number(ph.get("scale", [0.0, 0.0]), f"{name}.scale")
     if not isinstance(scale, list) or len(scale) != 2:
         raise ValueError(f"{name}.scale must be [start, end], got {scale!r}.")
     return {
         "span": span,
-        "shape": ENGINE_SHAPES[shape],
+        "shape": kind,
         "start": _number(ph["start"], f"{name}.start"),
         "end": _number(ph["end"], f"{name}.end"),
-        "params": params + [0.0] * (_shapes.NUM_PARAMS - len(params)),
+        "params": params,
         "length": _number(ph.get("length", span), f"{name}.length"),
         "offset": _number(ph.get("offset", 0.0), f"{name}.offset"),
         "scale": scale,
     }
+
+
+def _read_shape(ph: Mapping[str, Any], name: str) -> tuple[int, list[float]]:
+    """A phase's shape as the engine's id and parameters, from its typed constructor.
+
+    ``"cosine"`` (a bare name: the engine's unit parameters, power or exponent
+    1), ``{"name": "cosine", "exponent": 2.0}`` (the typed constructor of
+    ``TYPED_SHAPES`` with named parameters), or the older form, a name with
+    ``"params"``: the four parameter slots as a list.
+    """
+    shape = ph["shape"]
+    if "params" in ph or isinstance(shape, str):
+        if not isinstance(shape, str) or shape not in ENGINE_SHAPES:
+            raise ValueError(
+                f"{name}.shape must be one of {sorted(ENGINE_SHAPES)} (with 'params') "
+                f"or a dict such as {{'name': 'cosine', 'exponent': 2.0}}, got {shape!r}."
+            )
+        params = _number(ph.get("params", _UNIT_PARAMS), f"{name}.params")
+        if not isinstance(params, list) or not 0 < len(params) <= _shapes.NUM_PARAMS:
+            raise ValueError(f"{name}.params must be a list of 1 to 4 numbers, got {params!r}.")
+        return ENGINE_SHAPES[shape], params + [0.0] * (_shapes.NUM_PARAMS - len(params))
+    ctor = TYPED_SHAPES.get(str(shape.get("name"))) if isinstance(shape, Mapping) else None
+    if ctor is None:
+        raise ValueError(
+            f"{name}.shape must be one of {sorted(ENGINE_SHAPES)} or a dict such as "
+            f"{{'name': 'cosine', 'exponent': 2.0}}, got {shape!r}."
+        )
+    args = {
+        k: x if isinstance(x, bool) else _number(x, f"{name}.shape.{k}")
+        for k, x in shape.items()
+        if k != "name"
+    }
+    try:
+        resolved = ctor(**args)
+    except TypeError:
+        allowed = list(inspect.signature(ctor).parameters)
+        raise ValueError(
+            f"{name}.shape: {shape['name']!r} takes {allowed or 'no parameters'}, "
+            f"got {sorted(args)}."
+        ) from None
+    return resolved.kind, [float(np.asarray(x, np.float64)) for x in resolved.params]
+
+
+@functools.cache
+def _typed_slots(name: str) -> dict[str, tuple[int, ...]]:
+    """The parameter slots each argument of a shape's typed constructor fills, found by
+    calling it (a float64 multiplier kept as two float32 parts fills two)."""
+    ctor = TYPED_SHAPES[name]
+    params = inspect.signature(ctor).parameters
+    empty = inspect.Parameter.empty
+    base = {k: 1.0 if p.default is empty else p.default for k, p in params.items()}
+    ref = np.asarray(ctor(**base).params, np.float64)
+    out = {}
+    for k in params:
+        probe = (not base[k]) if isinstance(base[k], bool) else 0.6180339887498949
+        got = np.asarray(ctor(**{**base, k: probe}).params, np.float64)
+        out[k] = tuple(int(j) for j in np.flatnonzero(got != ref))
+    return out
+
+
+def _shape_config(kind: int, slots: list[float], fdt: Any) -> tuple[Any, list[float] | None]:
+    """A phase's shape as written: a bare name, the typed constructor's named arguments,
+    or (only if those cannot give the same parameters) the name and its four slots."""
+    name = _SHAPE_NAMES[kind]
+    if slots == _UNIT_PARAMS:
+        return name, None
+    ctor = TYPED_SHAPES[name]
+    spec = inspect.signature(ctor).parameters
+    named: dict[str, Any] = {}
+    for k, idx in _typed_slots(name).items():
+        if len(idx) > 1:  # a parameter kept in two parts: their exact sum
+            x = float(sum(np.float64(np.asarray(slots[j], fdt)) for j in idx))
+        else:
+            x = slots[idx[0]] if idx else 0.0
+        named[k] = bool(x) if isinstance(spec[k].default, bool) else x
+    resolved = ctor(**named)
+    same = np.array_equal(np.asarray(resolved.params, fdt), np.asarray(slots, fdt))
+    if resolved.kind != kind or not same:
+        return name, slots
+    written = {k: x for k, x in named.items() if x != spec[k].default}
+    return {"name": name, **written}, None
 
 
 def _read_cycles(cycles: Any, ctx: _units.UnitContext, path: str) -> dict[str, Any]:
@@ -551,7 +691,8 @@ def to_config(schedule: Schedule) -> dict[str, Any]:
     at every count; every other library schedule type becomes its own node:
     ``multiply``, ``add``, ``join``, ``shift``, ``with_noise`` (its key as
     ``{"data": [...], "impl": ...}``; the noise's ``kind`` written
-    ``noise_kind``) and ``integer_ramp``.
+    ``noise_kind``), ``integer_ramp``, ``data_batch_ramp`` (a :class:`DataRamp`)
+    and ``by_tokens`` / ``by_examples`` (a :class:`ClockedSchedule`).
 
     Args:
       schedule: a library schedule with concrete (not traced, not batched) values.
@@ -629,7 +770,19 @@ def _ramp_config(s: _ramps.IntegerRamp, path: str) -> dict[str, Any]:
     }
 
 
-# One writer per config node; from_config reads each back through _REGISTRY.
+def _data_ramp_config(s: _ramps.DataRamp, path: str) -> dict[str, Any]:
+    del path
+    pairs = [[t, b] for t, b in zip(s.thresholds, s.sizes, strict=True)]
+    return {"stages": pairs, "clock": s.clock, "seq_len": s.seq_len}
+
+
+def _clocked_config(s: _clock.ClockedSchedule, path: str) -> dict[str, Any]:
+    # The node is named by the clock (by_tokens / by_examples), over the class's config_kind.
+    return {"kind": f"by_{s.clock}", "schedule": _to_config(s.schedule, f"{path}.schedule")}
+
+
+# One writer per config node; from_config reads each back through _REGISTRY
+# (by_tokens / by_examples through _build_clocked).
 _NODE_WRITERS: dict[type, Callable[[Any, str], dict[str, Any]]] = {
     _combine.ProductSchedule: lambda s, path: {"schedules": _parts(s.factors, path)},
     _combine.SumSchedule: lambda s, path: {"schedules": _parts(s.terms, path)},
@@ -640,6 +793,8 @@ _NODE_WRITERS: dict[type, Callable[[Any, str], dict[str, Any]]] = {
     },
     _noise.NoisySchedule: _noisy_config,
     _ramps.IntegerRamp: _ramp_config,
+    _ramps.DataRamp: _data_ramp_config,
+    _clock.ClockedSchedule: _clocked_config,
 }
 
 
@@ -684,8 +839,9 @@ def _phases_config(s: _engine.PhaseSchedule, path: str) -> dict[str, Any]:
             "start": shortest_float(arrays["starts"][i], fdt),
             "end": shortest_float(arrays["ends"][i], fdt),
         }
-        params = [shortest_float(p, fdt) for p in arrays["params"][i]]
-        if params != [1.0, 0.0, 0.0, 0.0]:
+        slots = [shortest_float(p, fdt) for p in arrays["params"][i]]
+        ph["shape"], params = _shape_config(s.kinds[i], slots, fdt)
+        if params is not None:
             while len(params) > 1 and params[-1] == 0.0:
                 params.pop()
             ph["params"] = params

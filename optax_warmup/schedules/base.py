@@ -4,11 +4,14 @@ Every schedule of the library is either a
 :class:`~optax_warmup.PhaseSchedule` (phases evaluated by the engine) or a
 :class:`ScheduleNode` built from other schedules: a user's function, a
 product, a sum, a generic join, a noisy schedule, an integer ramp, a shifted
-schedule. All of them are pytrees (their arrays and inner schedules are leaves,
+schedule, a data ramp (:class:`~optax_warmup.DataRamp`) and a schedule of the
+data consumed (:class:`~optax_warmup.ClockedSchedule`, which is not called
+with a step count). All of them are pytrees (their arrays and inner schedules are leaves,
 so they pass through ``jax.jit`` and ``jax.vmap`` as arguments), compare and
-hash by identity (so ``jax.jit(schedule)`` works like jitting any function),
-and return the floating dtype their inputs promote to (float32 unless some
-input is wider; float64 pieces under x64 give float64). Each has a config node,
+hash by identity (so ``jax.jit(schedule)`` works like jitting any function; a
+data ramp, all static, by value), and return the floating dtype their inputs
+promote to (float32 unless some input is wider; float64 pieces under x64 give
+float64; the ramps return integers in the index dtype). Each has a config node,
 so :func:`optax_warmup.to_config` writes it back, except
 :class:`~optax_warmup.FunctionSchedule` (a Python function cannot be written).
 """

@@ -341,7 +341,7 @@ LR_SCALINGS = ("linear", "sqrt")
 
 
 @dataclasses.dataclass(frozen=True)
-class DataRamp:
+class DataRamp(ScheduleNode):
     """A batch size set by the data consumed: ``sizes[i]`` from ``thresholds[i]`` on.
 
     ``size(consumed) = sizes[i]`` for the last ``i`` with ``thresholds[i] <=
@@ -350,27 +350,34 @@ class DataRamp:
     example (1: an example is a token, so sizes are tokens per step). Called
     with a count of consumed data it returns the size, in the index dtype.
     Build one with :func:`data_batch_ramp` or :func:`rampup_batch_size`.
+
+    A pytree with no leaves (every field is static, so it is hashed and
+    compared by value, as a jit cache key); its config node is
+    ``{"kind": "data_batch_ramp", "stages": [[threshold, size], ...],
+    "clock": ..., "seq_len": ...}``.
     """
 
     thresholds: tuple[int, ...]
     sizes: tuple[int, ...]
     seq_len: int
     clock: str
+    config_kind: ClassVar[str] = "data_batch_ramp"
 
     def per_step(self, size: int) -> int:
         """Data (in clock units) consumed by one step of ``size`` examples."""
         return size * self.seq_len if self.clock == "tokens" else size
 
-    def __call__(self, consumed: ArrayLike) -> jax.Array:
+    def evaluate(self, count: ArrayLike) -> jax.Array:
+        """The batch size after ``count`` data (``clock`` units) consumed."""
         idt = v.index_dtype()
         thr = jnp.asarray(np.minimum(self.thresholds, np.iinfo(idt).max).astype(idt))
         sizes = jnp.asarray(np.asarray(self.sizes).astype(idt))
-        c = jnp.asarray(consumed)
+        c = jnp.asarray(count)
         i = jnp.searchsorted(thr, c.astype(idt), side="right") - 1
         return sizes[jnp.clip(i, 0, len(self.sizes) - 1)]
 
 
-jax.tree_util.register_static(DataRamp)
+register_node(DataRamp, data_fields=[], meta_fields=["thresholds", "sizes", "seq_len", "clock"])
 
 
 def _whole(name: str, x: Any, low: int = 0) -> int:

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Sequence
-from typing import Any, NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -40,6 +40,7 @@ from optax_warmup.engine import shapes as _shapes
 from optax_warmup.engine import validation as v
 from optax_warmup.schedules import combine as _combine
 from optax_warmup.schedules import ramps as _ramps
+from optax_warmup.schedules.base import ScheduleNode, register_node
 from optax_warmup.transforms import warmup as _warmup
 
 CLOCKS = ("steps", "examples", "tokens")
@@ -60,26 +61,30 @@ def saturating_mul(a: jax.Array, b: jax.Array) -> jax.Array:
     return jnp.where(over, hi, a * b)
 
 
-@dataclasses.dataclass(frozen=True)
-class ClockedSchedule:
+@dataclasses.dataclass(frozen=True, eq=False)
+class ClockedSchedule(ScheduleNode):
     """A schedule of the data consumed (``clock``: ``"examples"`` or ``"tokens"``).
 
     A marker for :func:`scale_by_clock` and :func:`with_clock`, which evaluate
     ``schedule`` at their data clock. It is not a function of the step count:
-    calling it raises; ``by_tokens(schedule, ramp)`` gives one.
+    calling it raises; ``by_tokens(schedule, ramp)`` gives one. A pytree (its
+    schedule is the leaf, ``clock`` static); its config node is
+    ``{"kind": "by_tokens" or "by_examples", "schedule": ...}``.
     """
 
     schedule: Any
     clock: str
+    # ``by_examples`` for the examples clock: the config writer names the node by the clock.
+    config_kind: ClassVar[str] = "by_tokens"
 
-    def __call__(self, count: ArrayLike) -> jax.Array:
+    def evaluate(self, count: ArrayLike) -> jax.Array:
         raise TypeError(
             f"this schedule counts {self.clock}, not steps: give the batch sizes "
             f"(by_{self.clock}(schedule, ramp)) or use it in scale_by_clock / with_clock."
         )
 
 
-jax.tree_util.register_dataclass(ClockedSchedule, data_fields=["schedule"], meta_fields=["clock"])
+register_node(ClockedSchedule, data_fields=["schedule"], meta_fields=["clock"])
 
 
 def phase_table(s: _engine.PhaseSchedule) -> dict[str, Any]:
@@ -181,10 +186,15 @@ def _by(
     num_steps: int | None,
     lr_scaling: str | None,
     reference_size: int | None,
-) -> Any:
+) -> _engine.PhaseSchedule | ClockedSchedule:
     if ramp is None:
         if lr_scaling is not None:
             raise ValueError("lr_scaling needs the ramp (or pass it to scale_by_clock).")
+        if unit != 1.0:  # the data clock counts single tokens (examples)
+            raise ValueError(
+                f"unit={unit!r} needs the ramp; without one, write the schedule's durations "
+                f"in single {clock}."
+            )
         return ClockedSchedule(_combine.as_schedule(schedule), clock)
     if not isinstance(schedule, _engine.PhaseSchedule):
         raise ValueError(
@@ -208,7 +218,7 @@ def by_tokens(
     num_steps: int | None = None,
     lr_scaling: str | None = None,
     reference_size: int | None = None,
-) -> Any:
+) -> _engine.PhaseSchedule | ClockedSchedule:
     """Drive ``schedule`` by the tokens consumed instead of the step count.
 
     With a ``ramp`` (the batch sizes, known in advance) the result is a
@@ -260,7 +270,7 @@ def by_examples(
     num_steps: int | None = None,
     lr_scaling: str | None = None,
     reference_size: int | None = None,
-) -> Any:
+) -> _engine.PhaseSchedule | ClockedSchedule:
     """Drive ``schedule`` by the examples consumed (see :func:`by_tokens`).
 
     Example:
