@@ -146,6 +146,16 @@ def _decay(
     return _engine.stack_phases([_build.hold_phase(lr, first), decay, _build.hold_phase(end)])
 
 
+def _cooldown(total: int, cooldown: float) -> _engine.PhaseSchedule:
+    """``min(1, (T - step) / C)``: 1 up to ``T - C``, the line down to 0 at ``T``, then on
+    below 0 (a phase of its own from 0, so the value stays accurate around ``T``)."""
+    held = max(0, math.floor(total - cooldown) + 1)
+    start = min(1.0, (total - held) / cooldown)
+    down = _build.decay_phase(start, total - held, 0.0, "linear")
+    below = _build.decay_phase(0.0, 0, -_LINE / cooldown, "linear", length=_LINE)
+    return _engine.stack_phases([_build.hold_phase(1.0, held), down, below])
+
+
 def create_learning_rate_schedule(
     total_steps: int,
     batch_size: int | None = None,
@@ -243,11 +253,5 @@ def create_learning_rate_schedule(
         rise = _build.warmup_phase(1.0, first, "linear", init_value=0.0, length=warmup)
         factors.append(_engine.stack_phases([rise, _build.hold_phase(1.0)]))
     if cooldown:
-        # min(1, (T - step) / C): 1 up to T - C, the line down to 0 at T, then on below 0
-        # (a phase of its own from 0, so the value stays accurate around T).
-        held = max(0, math.floor(total - cooldown) + 1)
-        start = min(1.0, (total - held) / cooldown)
-        down = _build.decay_phase(start, total - held, 0.0, "linear")
-        below = _build.decay_phase(0.0, 0, -_LINE / cooldown, "linear", length=_LINE)
-        factors.append(_engine.stack_phases([_build.hold_phase(1.0, held), down, below]))
+        factors.append(_cooldown(total, cooldown))
     return factors[0] if len(factors) == 1 else _combine.multiply(*factors)

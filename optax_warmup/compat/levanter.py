@@ -330,7 +330,6 @@ def lr_scheduler(
     v.check_finite("override_lr" if override_lr is not None else "learning_rate", lr)
     ratio = c["min_lr_ratio"]
     v.check_range("min_lr_ratio", ratio, low=0.0, high=1.0)
-    min_lr = jnp.asarray(lr, jnp.float32) * jnp.asarray(ratio, jnp.float32)
     kind, opts = _schedule_kind(c["lr_schedule"])
 
     cooldown_steps = 0 if c["cooldown"] is None else _steps("cooldown", c["cooldown"], n)
@@ -339,35 +338,43 @@ def lr_scheduler(
         raise ValueError(f"cooldown must leave at least one main step, got {c['cooldown']!r}.")
     points = _minima(main, c["cycle_length"], c["cycles"], c["haps"])
 
-    # The pieces and boundaries of levanter's optax.join_schedules, as it builds them.
+    pieces, boundaries = _join_pieces(c, points, kind, opts, lr, ratio, cooldown_steps)
+    return _engine.stack_phases(stack_config.join(pieces, boundaries))
+
+
+def _end_value(previous: tuple[list[_engine.Phase], int] | None) -> ArrayLike:
+    """The value a cycle's decay piece ends at (its count ``d``): the next warmup's start."""
+    if previous is None:
+        return 0.0
+    piece, d = previous
+    before = [v.concrete_value(ph.span) for ph in piece[:-1]]
+    known = [int(x) for x in before if x is not None]
+    if len(known) == len(before) and sum(known) <= d and piece[-1].shape.kind == _HOLD:
+        return piece[-1].start  # the decay is over at d: its final hold
+    return _engine.stack_phases(piece)(d)
+
+
+def _join_pieces(
+    c: dict[str, Any],
+    points: list[int],
+    kind: str,
+    opts: dict[str, Any],
+    lr: ArrayLike,
+    ratio: ArrayLike,
+    cooldown_steps: int,
+) -> tuple[list[list[_engine.Phase]], list[int]]:
+    """The pieces and boundaries of levanter's ``optax.join_schedules``, as it builds them."""
+    min_lr = jnp.asarray(lr, jnp.float32) * jnp.asarray(ratio, jnp.float32)
     pieces: list[list[_engine.Phase]] = []
     boundaries: list[int] = []
-    # The previous cycle's decay and its length: its value at the end starts the next
-    # warmup (evaluated only where a warmup or the cooldown needs it).
-    previous: tuple[list[_engine.Phase], int] | None = None
-
-    def previous_end() -> ArrayLike:
-        if previous is None:
-            return 0.0
-        piece, d = previous
-        before = [v.concrete_value(ph.span) for ph in piece[:-1]]
-        known = [int(x) for x in before if x is not None]
-        over = len(known) == len(before) and sum(known) <= d
-        if over and piece[-1].shape.kind == _HOLD:
-            return piece[-1].start  # the decay is over at d: its final hold
-        return _engine.stack_phases(piece)(d)
-
+    previous: tuple[list[_engine.Phase], int] | None = None  # the last decay and its steps
     for cycle, (start, end) in enumerate(itertools.pairwise(points)):
         steps = end - start
         field = "warmup" if cycle == 0 else "rewarmup"
         w = _steps(field, c[field], steps)
         if w != 0:
-            pieces.append(
-                [
-                    _build.warmup_phase(lr, w, "linear", init_value=previous_end()),
-                    _build.hold_phase(lr),
-                ]
-            )
+            rise = _build.warmup_phase(lr, w, "linear", init_value=_end_value(previous))
+            pieces.append([rise, _build.hold_phase(lr)])
             boundaries.append(start + w)
         d = steps - w if c["decay"] is None else _steps("decay", c["decay"], steps)
         if d > steps:
@@ -382,5 +389,5 @@ def lr_scheduler(
         pieces.append(previous[0])
         boundaries.append(end)
     if cooldown_steps != 0:
-        pieces.append(stack_config.optax_linear(previous_end(), min_lr, cooldown_steps))
-    return _engine.stack_phases(stack_config.join(pieces, boundaries))
+        pieces.append(stack_config.optax_linear(_end_value(previous), min_lr, cooldown_steps))
+    return pieces, boundaries

@@ -127,30 +127,15 @@ def create_learning_rate_schedule(
         "cosine_learning_rate_final_fraction": cosine_learning_rate_final_fraction,
     }
     c = given if config is None else stack_config.fields(config, given)
-    fraction = c["learning_rate_final_fraction"]
+    fraction_name = "learning_rate_final_fraction"
     if c["cosine_learning_rate_final_fraction"] is not None:
-        fraction = c["cosine_learning_rate_final_fraction"]
-        v.check_finite("cosine_learning_rate_final_fraction", fraction)
-    else:
-        v.check_finite("learning_rate_final_fraction", fraction)
+        fraction_name = "cosine_learning_rate_final_fraction"
+    v.check_finite(fraction_name, c[fraction_name])
     lr = c["learning_rate"]
     v.check_finite("learning_rate", lr)
     kind = stack_config.choice("lr_schedule_type", c["lr_schedule_type"], _TYPES)
     style = stack_config.choice("wsd_decay_style", c["wsd_decay_style"], _STYLES)
-
-    # MaxText's config: -1 for either length means the other one.
-    total = stack_config.static_number("steps", c["steps"])
-    length = stack_config.static_number(
-        "learning_rate_schedule_steps", c["learning_rate_schedule_steps"]
-    )
-    length = total if length == -1 else length
-    total = length if total == -1 else total
-    for name, n in (("learning_rate_schedule_steps", length), ("steps", total)):
-        if n != int(n) or n < 1:
-            raise ValueError(f"{name} must be a whole number >= 1 (or -1), got {n!r}.")
-    length, total = int(length), int(total)
-    v.check_duration("learning_rate_schedule_steps", length)
-    v.check_duration("steps", total)
+    length, total = _lengths(c["learning_rate_schedule_steps"], c["steps"])
     warm_f = _fraction("warmup_steps_fraction", c["warmup_steps_fraction"])
     decay_f = _fraction("wsd_decay_steps_fraction", c["wsd_decay_steps_fraction"])
     if kind == "wsd" and warm_f + decay_f > 1.0:
@@ -158,10 +143,34 @@ def create_learning_rate_schedule(
             f"warmup_steps_fraction + wsd_decay_steps_fraction must not exceed 1, got "
             f"{warm_f!r} + {decay_f!r}."
         )
-
-    final = jnp.asarray(lr, jnp.float32) * jnp.asarray(fraction, jnp.float32)
-    # The pieces and boundaries of MaxText's optax.join_schedules, as it builds them.
+    final = jnp.asarray(lr, jnp.float32) * jnp.asarray(c[fraction_name], jnp.float32)
     warmup = int(length * warm_f)
+    decay = length - warmup if kind == "cosine" else int(length * decay_f)
+    pieces, boundaries = _join_pieces(lr, final, kind, style, length, warmup, decay)
+    if total > length:
+        pieces.append([_build.hold_phase(0.0)])
+        boundaries.append(length)
+    return _engine.stack_phases(stack_config.join(pieces, boundaries))
+
+
+def _lengths(schedule_steps: Any, steps: Any) -> tuple[int, int]:
+    """``learning_rate_schedule_steps`` and ``steps``, -1 for either meaning the other."""
+    total = stack_config.static_number("steps", steps)
+    length = stack_config.static_number("learning_rate_schedule_steps", schedule_steps)
+    length = total if length == -1 else length
+    total = length if total == -1 else total
+    for name, n in (("learning_rate_schedule_steps", length), ("steps", total)):
+        if n != int(n) or n < 1:
+            raise ValueError(f"{name} must be a whole number >= 1 (or -1), got {n!r}.")
+        v.check_duration(name, int(n))
+    return int(length), int(total)
+
+
+def _join_pieces(
+    lr: ArrayLike, final: ArrayLike, kind: str, style: str, length: int, warmup: int, decay: int
+) -> tuple[list[list[_engine.Phase]], list[int]]:
+    """The pieces and boundaries of MaxText's ``optax.join_schedules``, as it builds them
+    (``decay``: the cosine's steps, or the WSD decay's), before the zero tail."""
     pieces: list[list[_engine.Phase]] = []
     boundaries: list[int] = []
     if warmup > 0:
@@ -170,23 +179,18 @@ def create_learning_rate_schedule(
         )
         boundaries.append(warmup)
     if kind == "cosine":
-        cos_steps = length - warmup
-        if cos_steps > 0:
-            pieces.append(_cosine_piece(lr, final, cos_steps))
-            boundaries.append(warmup + cos_steps)
-    else:
-        decay = int(length * decay_f)
-        stable = length - warmup - decay
-        if stable > 0:
-            pieces.append([_build.hold_phase(lr)])
-            boundaries.append(warmup + stable)
         if decay > 0:
-            if style == "linear":
-                pieces.append(stack_config.optax_linear(lr, final, decay - 1))
-            else:
-                pieces.append(_cosine_piece(lr, final, decay))
-            boundaries.append(warmup + stable + decay)
-    if total > length:
-        pieces.append([_build.hold_phase(0.0)])
-        boundaries.append(length)
-    return _engine.stack_phases(stack_config.join(pieces, boundaries))
+            pieces.append(_cosine_piece(lr, final, decay))
+            boundaries.append(warmup + decay)
+        return pieces, boundaries
+    stable = length - warmup - decay
+    if stable > 0:
+        pieces.append([_build.hold_phase(lr)])
+        boundaries.append(warmup + stable)
+    if decay > 0:
+        if style == "linear":
+            pieces.append(stack_config.optax_linear(lr, final, decay - 1))
+        else:
+            pieces.append(_cosine_piece(lr, final, decay))
+        boundaries.append(warmup + stable + decay)
+    return pieces, boundaries
