@@ -161,6 +161,23 @@ def test_maxtext_defaults_and_keywords() -> None:
         assert_close(values(s, range(40)), want, 1.0)
 
 
+def test_maxtext_conventions_the_docstring_states() -> None:
+    def run(**kw: Any) -> np.ndarray:
+        c = {"learning_rate": 1.0, "learning_rate_final_fraction": 0.1, **kw}
+        return values(maxtext.create_learning_rate_schedule(c), range(25))
+
+    # End-inclusive cosine: the final value at S - 1; without a zero tail it rises again.
+    v = run(steps=20, warmup_steps_fraction=0.0)
+    assert v[19] == pytest.approx(0.1, rel=1e-6)
+    assert v[20] > v[19]
+    assert v[24] > v[20]
+    assert run(steps=21, learning_rate_schedule_steps=20, warmup_steps_fraction=0.0)[20] == 0.0
+    # A WSD decay of one step: the peak (linear) or the final value (cosine).
+    wsd = {"steps": 20, "lr_schedule_type": "wsd", "wsd_decay_steps_fraction": 0.05}
+    assert run(**wsd, wsd_decay_style="linear")[19] == 1.0
+    assert run(**wsd, wsd_decay_style="cosine")[19] == pytest.approx(0.1, rel=1e-6)
+
+
 def test_maxtext_minus_one_lengths_default_to_each_other() -> None:
     a = maxtext.create_learning_rate_schedule(steps=50, learning_rate=1.0)
     b = maxtext.create_learning_rate_schedule(steps=-1, learning_rate_schedule_steps=50)
