@@ -506,6 +506,22 @@ def test_levanter_config_objects_and_override_lr() -> None:
     assert_close(values(levanter.lr_scheduler(None, 1000), counts), want, 6e-4)
 
 
+def test_levanter_deprecated_haps_are_cycle_ends() -> None:
+    c = {
+        "learning_rate": 1.0,
+        "min_lr_ratio": 0.1,
+        "warmup": 0.1,
+        "rewarmup": 0.2,
+        "lr_schedule": "linear",
+    }
+    want = values(levanter.lr_scheduler({**c, "cycles": [10, 25]}, 40), range(50))
+    np.testing.assert_array_equal(
+        values(levanter.lr_scheduler({**c, "haps": [10, 25]}, 40), range(50)), want
+    )
+    ref = levanter_reference({**c, "cycles": [10, 25]}, 40)
+    assert_close(want, np.asarray([ref(k) for k in range(50)]), 1.0)
+
+
 def test_levanter_power_past_two_to_the_31_tokens() -> None:
     # levanter multiplies step * batch_size * seq_length in the count's dtype (int32
     # without x64), which wraps past 2**31 tokens; here the power law goes on.
@@ -712,6 +728,16 @@ def test_big_vision_traced_base_compiles_once_and_differentiates() -> None:
         assert_close(np.asarray(row), np.asarray([ref(k) for k in range(40)]), base)
     g = jax.grad(lambda b: at(b)[12])(jnp.asarray(2.0))
     assert float(g) == pytest.approx(big_vision_reference(30, timescale=7, shift=2, **kw)(12))
+
+
+def test_big_vision_cooldown_turns_negative_past_total_steps() -> None:
+    c: dict[str, Any] = {"decay_type": "stair", "cooldown_steps": 10, "base": 0.5}
+    got = values(big_vision.create_learning_rate_schedule(100, **c), [89, 95, 100, 110])
+    np.testing.assert_allclose(got, [0.5, 0.25, 0.0, -0.5], rtol=1e-6, atol=1e-7)
+    want = big_vision_values({"total_steps": 100, **c}, range(89, 111))
+    assert_close(
+        values(big_vision.create_learning_rate_schedule(100, **c), range(89, 111)), want, 0.5
+    )
 
 
 def test_big_vision_defaults_are_a_constant_stair() -> None:
