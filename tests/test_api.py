@@ -244,6 +244,8 @@ def node_examples() -> dict[str, Any]:
         "PhaseSchedule": ow.warmup_decay_schedule(1.0, 3, 12),
         "ProductSchedule": ow.multiply(a, b, 0.5),
         "SumSchedule": ow.add(0.1, a, b),
+        "MaximumSchedule": ow.maximum(a, b, 0.2),
+        "MinimumSchedule": ow.minimum(a, 0.7),
         "JoinedSchedule": ow.join([a, ow.cyclic(b)], [4], rebase=False),
         "ShiftedSchedule": ow.shift(a, 3),
         "NoisySchedule": ow.with_noise(a, jax.random.key(7), pct=0.3, start_step=2, end_step=9),
@@ -297,6 +299,8 @@ SCHEDULE_CONSTRUCTORS: dict[str, Callable[[], Any]] = {
     "join": lambda: ow.join([_LR, ow.data_batch_ramp({0: 2, 30: 4})], [25]),
     "multiply": lambda: ow.multiply(ow.shift(ow.data_batch_ramp({0: 1, 7: 3}), 2), _LR),
     "add": lambda: ow.add(0.1, _LR, ow.batch_size_ramp(1, 4, 30)),
+    "maximum": lambda: ow.maximum(_LR, ow.shift(ow.linear_decay(0.5, 9), -3), 0.01),
+    "minimum": lambda: ow.minimum(ow.warmup_schedule(2.0, 7), _LR),
     "shift": lambda: ow.shift(ow.rampup_batch_size(2, 8, 2, 60), -3),
     "as_schedule": lambda: ow.as_schedule(0.25),
     "with_noise": lambda: ow.with_noise(_LR, jax.random.key(1), pct=0.5),
@@ -487,6 +491,23 @@ def test_shift_values_and_validation() -> None:
     assert isinstance(ow.ShiftedSchedule(ow.constant_schedule(1.0), jnp.asarray(1)), ow.Schedule)
 
 
+@pytest.mark.parametrize("x64", [False, True])
+def test_shift_saturates_at_the_count_dtype_limits(x64: bool) -> None:
+    """A shifted count never wraps: past the dtype's maximum it stays at the end."""
+    with jax.enable_x64(x64):
+        dt = jnp.int64 if x64 else jnp.int32
+        info = jnp.iinfo(dt)
+        base = ow.linear_decay(1.0, 10)
+        late, early = ow.shift(base, -5), ow.shift(base, 5)
+        ev = jax.jit(lambda s, c: s(c))
+        for c in (info.max - 3, info.max):
+            assert float(ev(late, jnp.asarray(c, dt))) == 0.0  # a wrap would give 1.0
+            assert float(ev(early, jnp.asarray(c, dt))) == 0.0
+        # Negative counts are count 0 (the library's rule), shifted like it.
+        assert float(ev(early, jnp.asarray(info.min, dt))) == pytest.approx(0.5, rel=1e-6)
+        assert float(ev(late, jnp.asarray(7, dt))) == pytest.approx(0.8, rel=1e-6)
+
+
 def test_node_types() -> None:
     nodes = node_examples()
     assert isinstance(nodes["SumSchedule"], ow.SumSchedule)
@@ -495,6 +516,22 @@ def test_node_types() -> None:
     assert isinstance(nodes["JoinedSchedule"], ow.JoinedSchedule)
     assert isinstance(nodes["NoisySchedule"], ow.NoisySchedule)
     assert isinstance(nodes["ShiftedSchedule"], ow.ShiftedSchedule)
+    assert isinstance(nodes["MaximumSchedule"], ow.MaximumSchedule)
+    assert isinstance(nodes["MinimumSchedule"], ow.MinimumSchedule)
+    c = np.arange(14)
+    lin = np.maximum(1 - c / 10, 0)
+    cos = 0.25 * (1 + np.cos(np.pi * np.minimum(c, 6) / 6))
+    np.testing.assert_allclose(
+        np.asarray(nodes["MaximumSchedule"](jnp.asarray(c))),
+        np.maximum(np.maximum(lin, cos), 0.2),
+        rtol=2e-6,
+        atol=1e-7,
+    )
+    np.testing.assert_allclose(
+        np.asarray(nodes["MinimumSchedule"](jnp.asarray(c))), np.minimum(lin, 0.7), rtol=2e-6
+    )
+    with pytest.raises(ValueError, match="maximum needs at least one schedule"):
+        ow.maximum()
     sum_values = np.asarray(nodes["SumSchedule"](jnp.arange(4)))
     np.testing.assert_allclose(
         sum_values,
@@ -530,11 +567,13 @@ def test_compat_namespace_holds_every_peer_and_the_optax_dropins() -> None:
 
     assert set(ow.compat.__all__) == {
         "big_vision",
+        "composer",
         "keras",
         "levanter",
         "maxtext",
         "optax",
         "pytorch_warmup",
+        "t5x",
         "timm",
         "torch",
         "transformers",

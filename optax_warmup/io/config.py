@@ -126,6 +126,14 @@ def _add(schedules: list[Any]) -> _combine.SumSchedule:
     return _combine.add(*schedules)
 
 
+def _maximum(schedules: list[Any]) -> _combine.MaximumSchedule:
+    return _combine.maximum(*schedules)
+
+
+def _minimum(schedules: list[Any]) -> _combine.MinimumSchedule:
+    return _combine.minimum(*schedules)
+
+
 def _with_noise(
     schedule: Any,
     key: jax.Array,
@@ -154,6 +162,8 @@ _REGISTRY: dict[str, Callable[..., Any]] = {
     "inverse_sqrt_decay": _decays.inverse_sqrt_decay,
     "join": _join.join,
     "linear_decay": _decays.linear_decay,
+    "maximum": _maximum,
+    "minimum": _minimum,
     "multiply": _multiply,
     "noam_schedule": _composites.noam_schedule,
     "one_cycle": _composites.one_cycle,
@@ -786,6 +796,8 @@ def _clocked_config(s: _clock.ClockedSchedule, path: str) -> dict[str, Any]:
 _NODE_WRITERS: dict[type, Callable[[Any, str], dict[str, Any]]] = {
     _combine.ProductSchedule: lambda s, path: {"schedules": _parts(s.factors, path)},
     _combine.SumSchedule: lambda s, path: {"schedules": _parts(s.terms, path)},
+    _combine.MaximumSchedule: lambda s, path: {"schedules": _parts(s.parts, path)},
+    _combine.MinimumSchedule: lambda s, path: {"schedules": _parts(s.parts, path)},
     _combine.JoinedSchedule: _joined_config,
     _combine.ShiftedSchedule: lambda s, path: {
         "schedule": _to_config(s.schedule, f"{path}.schedule"),

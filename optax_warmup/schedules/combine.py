@@ -144,6 +144,77 @@ def add(*schedules: ScheduleLike) -> SumSchedule:
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
+class MaximumSchedule(ScheduleNode):
+    """The pointwise maximum of schedules, e.g. a schedule floored at a minimum value."""
+
+    parts: tuple[Any, ...]
+    config_kind: ClassVar[str] = "maximum"
+
+    def evaluate(self, count: ArrayLike) -> jax.Array:
+        return _fold(self.parts, count, jnp.maximum)
+
+
+register_node(MaximumSchedule, data_fields=["parts"], meta_fields=[])
+
+
+def maximum(*schedules: ScheduleLike) -> MaximumSchedule:
+    """The pointwise maximum of schedules (numbers count as constants): ``max_i s_i(count)``.
+
+    Flooring a schedule at a minimum learning rate is ``maximum(schedule, min_lr)``
+    (t5x's ``min_learning_rate``).
+
+    Args:
+      *schedules: the schedules (schedules, functions or numbers), at least one.
+
+    Returns:
+      A :class:`MaximumSchedule`.
+
+    Example:
+      >>> import optax_warmup as ow
+      >>> s = ow.maximum(ow.linear_decay(1.0, 4), 0.3)
+      >>> [round(float(s(c)), 3) for c in range(6)]
+      [1.0, 0.75, 0.5, 0.3, 0.3, 0.3]
+    """
+    if not schedules:
+        raise ValueError("maximum needs at least one schedule, got none.")
+    return MaximumSchedule(tuple(as_schedule(s) for s in schedules))
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class MinimumSchedule(ScheduleNode):
+    """The pointwise minimum of schedules, e.g. a schedule capped at a maximum value."""
+
+    parts: tuple[Any, ...]
+    config_kind: ClassVar[str] = "minimum"
+
+    def evaluate(self, count: ArrayLike) -> jax.Array:
+        return _fold(self.parts, count, jnp.minimum)
+
+
+register_node(MinimumSchedule, data_fields=["parts"], meta_fields=[])
+
+
+def minimum(*schedules: ScheduleLike) -> MinimumSchedule:
+    """The pointwise minimum of schedules (numbers count as constants): ``min_i s_i(count)``.
+
+    Args:
+      *schedules: the schedules (schedules, functions or numbers), at least one.
+
+    Returns:
+      A :class:`MinimumSchedule`.
+
+    Example:
+      >>> import optax_warmup as ow
+      >>> s = ow.minimum(ow.warmup_schedule(1.0, 4), 0.6)
+      >>> [round(float(s(c)), 3) for c in range(5)]
+      [0.25, 0.5, 0.6, 0.6, 0.6]
+    """
+    if not schedules:
+        raise ValueError("minimum needs at least one schedule, got none.")
+    return MinimumSchedule(tuple(as_schedule(s) for s in schedules))
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
 class JoinedSchedule(ScheduleNode):
     """Pieces of arbitrary schedules switched at boundaries (one evaluation per piece)."""
 
@@ -180,9 +251,16 @@ class ShiftedSchedule(ScheduleNode):
 
     def evaluate(self, count: ArrayLike) -> jax.Array:
         t = jnp.asarray(count)
+        steps = self.steps
         if not jnp.issubdtype(t.dtype, jnp.floating):
             t = _engine.as_count(t)
-        return jnp.asarray(self.schedule(t + self.steps.astype(t.dtype)))
+            # Saturate instead of wrapping: clip so that t + steps stays in range.
+            steps = steps.astype(t.dtype)
+            info = jnp.iinfo(t.dtype)
+            lo = info.min - jnp.minimum(steps, 0)
+            hi = info.max - jnp.maximum(steps, 0)
+            t = jnp.clip(t, lo, hi)
+        return jnp.asarray(self.schedule(t + steps.astype(t.dtype)))
 
 
 register_node(ShiftedSchedule, data_fields=["schedule", "steps"], meta_fields=[])
