@@ -85,4 +85,5 @@ def test_readme_benchmark_table_is_the_named_run() -> None:
     found = readme.current_block(readme.README.read_text())
     assert found is not None, "README.md lost its benchmarks block"
     block, results = found
+    assert results, "the README's benchmarks block names no results file"
     assert block == readme.render(ROOT / results)
