@@ -63,6 +63,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     results = c.Results()
     info = report.machine()
     command = "python -m benchmarks" + (f" --{mode}" if mode != "full" else "")
+    command += f" --only {args.only}" if args.only else ""
+    command += f" --step-leaves {args.step_leaves}" if args.step_leaves else ""
     info.update(mode=mode, command=command, load_start=c.load_average())
     start = time.perf_counter()
     for name in chosen:

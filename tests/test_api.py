@@ -572,8 +572,11 @@ def test_compat_namespace_holds_every_peer_and_the_optax_dropins() -> None:
     import optax_warmup.compat.optax as ox
 
     assert set(ow.compat.__all__) == {
+        "big_vision",
         "composer",
         "keras",
+        "levanter",
+        "maxtext",
         "optax",
         "pytorch_warmup",
         "t5x",

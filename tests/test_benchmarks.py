@@ -76,3 +76,14 @@ def test_rejects_unknown_section() -> None:
 
     with pytest.raises(SystemExit, match="unknown section"):
         main(["--smoke", "--only", "nope"])
+
+
+def test_readme_benchmark_table_is_the_named_run() -> None:
+    """The README's target table is exactly what ``benchmarks.readme`` renders from its run."""
+    from benchmarks import readme
+
+    found = readme.current_block(readme.README.read_text())
+    assert found is not None, "README.md lost its benchmarks block"
+    block, results = found
+    assert results, "the README's benchmarks block names no results file"
+    assert block == readme.render(ROOT / results)

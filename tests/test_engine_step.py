@@ -8,6 +8,7 @@ optax itself.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import jax
@@ -125,7 +126,7 @@ def test_phase_lookup_is_searchsorted_for_any_spans(spans: list[int], x64: bool)
     with jax.enable_x64(x64):
         n = len(spans)
         idx = np.arange(n, dtype=np.float32)
-        s = engine.from_arrays(spans, idx, idx, kinds=_shapes.CONSTANT)
+        s = engine.from_arrays(np.asarray(spans), idx, idx, kinds=_shapes.CONSTANT)
         bounds = np.cumsum(spans)
         counts = np.concatenate([np.arange(-2, int(bounds[-1]) + 3), bounds - 1, bounds])
         expected = np.minimum(np.searchsorted(bounds, counts, side="right"), n - 1)
@@ -133,6 +134,38 @@ def test_phase_lookup_is_searchsorted_for_any_spans(spans: list[int], x64: bool)
         scalar = jax.jit(lambda c: jax.lax.map(s, c))(jnp.asarray(counts, dt))
         np.testing.assert_array_equal(np.asarray(scalar), expected)
         np.testing.assert_array_equal(np.asarray(s(jnp.asarray(counts, dt))), expected)
+
+
+_TRANSCENDENTAL = re.compile(r"= (pow|exp|log|log1p|expm1) ")
+
+
+@pytest.mark.parametrize("power", [2.0, 3.0, 4.0])
+def test_whole_powers_take_integer_powers_and_stay_exact(power: float) -> None:
+    """A concrete whole exponent (2..4) uses multiplications, as optax's ``x**2`` does:
+    no pow / exp / log in the program, and float64 values to 1e-6 near both ends."""
+    n = 1000
+    counts = np.array([0, 1, 2, 3, 500, n - 3, n - 2, n - 1, n, n + 5])
+    q = 1 - np.minimum(counts, n) / n
+    cases = {
+        "decay": (ow.polynomial_schedule(1.0, 0.1, power, n), 0.1 + 0.9 * q**power),
+        "warmup": (ow.polynomial_schedule(0.1, 1.0, power, n), 1.0 - 0.9 * q**power),
+        "cosine": (
+            ow.cosine_decay_schedule(1.0, n, alpha=0.0, exponent=power),
+            (0.5 * (1 + np.cos(np.pi * (1 - q)))) ** power,
+        ),
+    }
+    for name, (s, want) in cases.items():
+        assert _TRANSCENDENTAL.findall(str(jax.make_jaxpr(s)(jnp.int32(7)))) == [], name
+        got = np.asarray(EV(s, jnp.asarray(counts)), np.float64)
+        np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-7, err_msg=name)
+        # A traced exponent takes the general path: the same values.
+        traced = jax.jit(lambda c, a: ow.polynomial_schedule(1.0, 0.1, a, n)(c))(
+            jnp.asarray(counts), jnp.float32(power)
+        )
+        if name == "decay":
+            np.testing.assert_allclose(np.asarray(traced), got, rtol=2e-6, atol=1e-7)
+            general = jax.make_jaxpr(lambda a: ow.polynomial_schedule(1.0, 0.1, a, n)(7))
+            assert _TRANSCENDENTAL.findall(str(general(jnp.float32(power))))  # the check can fail
 
 
 def test_ends_exact_when_lengths_fold_to_reciprocals() -> None:

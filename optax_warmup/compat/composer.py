@@ -51,6 +51,7 @@ from optax_warmup.engine import phases as _engine
 from optax_warmup.engine import validation as v
 from optax_warmup.io import units as _units
 from optax_warmup.schedules import combine as _combine
+from optax_warmup.schedules.base import Schedule
 
 TimeLike = str | Any
 """A Composer time string such as ``"10ba"``, or an object with ``value`` and ``unit``."""
@@ -208,7 +209,7 @@ def _clock(
     )
 
 
-def _finish(phases: list[_engine.Phase], trainer_lag: bool) -> Any:
+def _finish(phases: list[_engine.Phase], trainer_lag: bool) -> Schedule:
     schedule = _engine.stack_phases(phases)
     return _combine.shift(schedule, -1) if trainer_lag else schedule
 
@@ -384,7 +385,7 @@ def LinearWithWarmupScheduler(
     samples_per_batch: int | None = None,
     tokens_per_batch: int | None = None,
     trainer_lag: bool = True,
-) -> Any:
+) -> Schedule:
     """``LinearWithWarmupScheduler``: ``lr * t / t_warmup`` up to ``lr * alpha_i``, then linear.
 
     ``alpha(t) = alpha_i t / t_warmup`` while ``t < t_warmup``, then
@@ -439,7 +440,7 @@ def ConstantWithWarmupScheduler(
     samples_per_batch: int | None = None,
     tokens_per_batch: int | None = None,
     trainer_lag: bool = True,
-) -> Any:
+) -> Schedule:
     """``ConstantWithWarmupScheduler``: ``lr * alpha * t / t_warmup``, then ``lr * alpha``.
 
     Composer builds it as ``LinearWithWarmupScheduler(alpha_i=alpha,
@@ -502,7 +503,7 @@ def CosineAnnealingWithWarmupScheduler(
     samples_per_batch: int | None = None,
     tokens_per_batch: int | None = None,
     trainer_lag: bool = True,
-) -> Any:
+) -> Schedule:
     """``CosineAnnealingWithWarmupScheduler``: linear warmup to ``lr``, then a half cosine.
 
     ``alpha(t) = t / t_warmup`` while ``t < t_warmup``, then
@@ -558,7 +559,7 @@ def PolynomialWithWarmupScheduler(
     samples_per_batch: int | None = None,
     tokens_per_batch: int | None = None,
     trainer_lag: bool = True,
-) -> Any:
+) -> Schedule:
     """``PolynomialWithWarmupScheduler``: linear warmup to ``lr``, then a polynomial decay.
 
     ``alpha(t) = t / t_warmup`` while ``t < t_warmup``, then
@@ -615,7 +616,7 @@ def MultiStepWithWarmupScheduler(
     samples_per_batch: int | None = None,
     tokens_per_batch: int | None = None,
     trainer_lag: bool = True,
-) -> Any:
+) -> Schedule:
     """``MultiStepWithWarmupScheduler``: linear warmup to ``lr``, then ``lr * gamma**x``.
 
     ``x`` counts the milestones reached (``t >= milestone``), those inside the
@@ -680,7 +681,7 @@ def ConstantScheduler(
     samples_per_batch: int | None = None,
     tokens_per_batch: int | None = None,
     trainer_lag: bool = True,
-) -> Any:
+) -> Schedule:
     """``ConstantScheduler``: ``lr * alpha`` while ``t < t_max``, then ``lr``.
 
     Args:
@@ -727,7 +728,7 @@ def LinearScheduler(
     samples_per_batch: int | None = None,
     tokens_per_batch: int | None = None,
     trainer_lag: bool = True,
-) -> Any:
+) -> Schedule:
     """``LinearScheduler``: ``alpha_i + (alpha_f - alpha_i) min(1, t / t_max)``.
 
     Args:
@@ -772,7 +773,7 @@ def CosineAnnealingScheduler(
     samples_per_batch: int | None = None,
     tokens_per_batch: int | None = None,
     trainer_lag: bool = True,
-) -> Any:
+) -> Schedule:
     """``CosineAnnealingScheduler``: ``alpha_f + (1 - alpha_f) (1 + cos(pi x)) / 2``,
     ``x = min(1, t / t_max)``.
 
@@ -818,7 +819,7 @@ def PolynomialScheduler(
     samples_per_batch: int | None = None,
     tokens_per_batch: int | None = None,
     trainer_lag: bool = True,
-) -> Any:
+) -> Schedule:
     """``PolynomialScheduler``: ``alpha_f + (1 - alpha_f) (1 - x)**power``.
 
     ``x = min(1, t / t_max)``.
@@ -867,7 +868,7 @@ def StepScheduler(
     samples_per_batch: int | None = None,
     tokens_per_batch: int | None = None,
     trainer_lag: bool = True,
-) -> Any:
+) -> Schedule:
     """``StepScheduler``: ``lr * gamma ** floor(t / step_size)``.
 
     The floor is exact: in samples or tokens, ``floor(k c / S)`` (``c`` per
@@ -918,7 +919,7 @@ def MultiStepScheduler(
     samples_per_batch: int | None = None,
     tokens_per_batch: int | None = None,
     trainer_lag: bool = True,
-) -> Any:
+) -> Schedule:
     """``MultiStepScheduler``: ``lr * gamma ** x``, ``x`` the milestones with ``t >= milestone``.
 
     Args:
@@ -963,7 +964,7 @@ def ExponentialScheduler(
     samples_per_batch: int | None = None,
     tokens_per_batch: int | None = None,
     trainer_lag: bool = True,
-) -> Any:
+) -> Schedule:
     """``ExponentialScheduler``: ``lr * gamma ** (t / decay_period)`` (no staircase).
 
     Args:
@@ -1019,7 +1020,7 @@ def CosineAnnealingWarmRestartsScheduler(
     samples_per_batch: int | None = None,
     tokens_per_batch: int | None = None,
     trainer_lag: bool = True,
-) -> Any:
+) -> Schedule:
     """``CosineAnnealingWarmRestartsScheduler``: cosine cycles, each ``t_mult`` times longer.
 
     Cycle ``i`` lasts ``L_i`` (``L_0 = t_0``, ``L_{i+1} = int(t_mult L_i)``, in

@@ -111,7 +111,7 @@ META_FIELDS = (
     "custom_fns",
     "dtype",
     "warped",
-    "unit_power",
+    "static_power",
     "bucket_probes",
 )
 
@@ -178,9 +178,10 @@ class PhaseSchedule:
     # ``d``). Static, so ordinary schedules skip the warp's transcendentals;
     # True whenever the parameters are traced at construction.
     warped: bool = True
-    # Whether every power / cosine exponent is 1 (concrete): linear and plain
-    # cosine phases then skip the powers.
-    unit_power: bool = False
+    # The exponent every power / cosine phase has, when it is the same whole
+    # number 1..4 known at construction (0 otherwise): linear and plain cosine
+    # phases (1) skip the powers, and 2..4 take integer powers, as optax does.
+    static_power: int = 0
     # Boundaries inside one bucket at most (0: no buckets, binary search).
     bucket_probes: int = 0
 
@@ -548,14 +549,23 @@ def _may_warp(params: jax.Array) -> bool:
     return bool(np.any((d > 0) & (d != 1)))
 
 
-def _unit_power(params: jax.Array, kinds: tuple[int, ...]) -> bool:
-    """Whether every power / cosine phase has exponent 1 (known at construction)."""
+def _static_power(params: jax.Array, kinds: tuple[int, ...]) -> int:
+    """The exponent ``k`` in 1..4 of every power / cosine phase, known at construction, or 0.
+
+    0 when the parameters are traced or the exponents differ or are not whole;
+    1 when there is no power / cosine phase.
+    """
     c = v.concrete_value(params)
     if c is None:
-        return False
+        return 0
     c = np.broadcast_to(c, (len(kinds), _shapes.NUM_PARAMS))
     powered = np.asarray([k in _shapes.UNIT_POWER_KINDS for k in kinds], bool)
-    return bool(np.all(c[powered, 0] == 1.0))
+    exps = np.unique(c[powered, 0])
+    if exps.size == 0:
+        return 1
+    if exps.size == 1 and exps[0] in (1.0, 2.0, 3.0, 4.0):
+        return int(exps[0])
+    return 0
 
 
 def _check_total(spans: jax.Array) -> None:
@@ -798,7 +808,7 @@ def assemble(
         custom_fns=tuple(custom_fns),
         dtype=dtype,
         warped=_may_warp(params_a) if warped is None else warped,
-        unit_power=_unit_power(params_a, tuple(kinds)),
+        static_power=_static_power(params_a, tuple(kinds)),
         bucket_probes=probes,
     )
 
@@ -1154,7 +1164,7 @@ def _phase_value(s: PhaseSchedule, kind: int, pick: Pick, pos: _Position) -> jax
         steps_left,
         progress,
         warp=s.warped,
-        unit_power=s.unit_power,
+        static_power=s.static_power,
     )
 
 

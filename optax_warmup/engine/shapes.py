@@ -24,6 +24,7 @@ from typing import Any, Literal, NamedTuple
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax import lax
 from jax.typing import ArrayLike
 
 from optax_warmup.engine import validation as v
@@ -437,8 +438,9 @@ class ShapeArgs(NamedTuple):
     ``t``: steps into the phase (float); ``length``: steps of progress;
     ``start`` / ``end``: the phase's values; ``a, b, c, d``: its parameters;
     ``p`` / ``q``: the progress and ``1 - p`` (accurate near either end);
-    ``fn``: the user function of a custom shape; ``unit_power``: static
-    promise that power and cosine exponents are 1.
+    ``fn``: the user function of a custom shape; ``static_power``: static
+    promise that power and cosine exponents are this whole number (1..4; 0:
+    no promise).
     """
 
     t: jax.Array
@@ -452,7 +454,7 @@ class ShapeArgs(NamedTuple):
     p: jax.Array
     q: jax.Array
     fn: ShapeFn | None
-    unit_power: bool
+    static_power: int
 
 
 def _constant(x: ShapeArgs) -> jax.Array:
@@ -464,8 +466,13 @@ def _power_weights(x: ShapeArgs, rising: bool) -> jax.Array:
     # 1 - x**a from y = 1 - x while y is small, else as the complement of w_x,
     # so that the weights sum to 1 (start == end gives a constant).
     u, y = (x.p, x.q) if rising else (x.q, x.p)
-    if x.unit_power:
+    k = x.static_power
+    if k == 1:
         w_x, w_y = u, y
+    elif k > 1:
+        # u**k by multiplications; 1 - u**k = y (1 + u + ... + u**(k-1)), no cancellation.
+        w_x = lax.integer_pow(u, k)
+        w_y = jnp.where(y < 0.5, y * sum(lax.integer_pow(u, j) for j in range(k)), 1 - w_x)
     else:
         a = jnp.maximum(x.a, 1e-12)
         w_x = u**a
@@ -486,8 +493,11 @@ def _cosine(x: ShapeArgs) -> jax.Array:
     # (1 + cos(pi p)) / 2 = sin(pi q / 2)**2 and its complement sin(pi p / 2)**2.
     w_start = jnp.sin(0.5 * jnp.pi * x.q) ** 2
     w_end = jnp.sin(0.5 * jnp.pi * x.p) ** 2
-    if x.unit_power:
+    if x.static_power == 1:
         return _mix(x.start, x.end, w_start, w_end)
+    if x.static_power > 1:
+        w_start_a = lax.integer_pow(w_start, x.static_power)
+        return _mix(x.start, x.end, w_start_a, 1 - w_start_a)
     w_start_a = w_start ** jnp.maximum(x.a, 1e-12)
     w_end = jnp.where(x.a == 1, w_end, 1 - w_start_a)
     return _mix(x.start, x.end, w_start_a, w_end)
@@ -672,7 +682,7 @@ def evaluate(
     progress: tuple[jax.Array, jax.Array, jax.Array] | None = None,
     *,
     warp: bool = True,
-    unit_power: bool = False,
+    static_power: int = 0,
 ) -> jax.Array:
     """Value of a phase of shape ``kind`` at ``t`` steps into it (``t`` float, >= 0).
 
@@ -684,7 +694,7 @@ def evaluate(
     instead (the engine passes real steps of a stretched cycle, exact where the
     position scaled back to the first cycle is not). ``warp=False`` promises
     that no progress warp applies (``d`` is 0 or 1), which skips its cost;
-    ``unit_power=True`` that power and cosine exponents are 1. Every shape is
+    ``static_power=k > 0`` that power and cosine exponents are ``k``. Every shape is
     safe for a zero ``length`` (the phase counts as complete) and never
     divides by zero. The shape of each kind is the function in
     ``SHAPE_FUNCTIONS``.
@@ -698,7 +708,7 @@ def evaluate(
         q = _remaining(len_p - t_p if left_p is None else left_p, len_p)
         if warp and (kind in PROGRESS_KINDS or kind >= NUM_BUILTIN):
             p, q = _warp(p, q, d)
-    x = ShapeArgs(t, length, start, end, a, b, c, d, p, q, fn, unit_power)
+    x = ShapeArgs(t, length, start, end, a, b, c, d, p, q, fn, static_power)
     if kind >= NUM_BUILTIN:
         return _custom(x)
     if kind not in SHAPE_FUNCTIONS:  # pragma: no cover
