@@ -8,6 +8,7 @@ from __future__ import annotations
 import ast
 import collections
 import json
+import math
 import pathlib
 import re
 from collections.abc import Callable, Iterator
@@ -84,7 +85,12 @@ def test_each_layer_imports_only_from_the_layers_before_it() -> None:
 
 
 def test_typed_constructors_fill_the_engine_slots_by_name() -> None:
-    assert build.exp_rate(0.5, 10.0, staircase=1.0, clamp=1.0).params == (0.5, 10.0, 1.0, 1.0)
+    assert build.exp_rate(0.5, 10.0, staircase=1.0, clamp=1.0).params == (
+        math.log(0.5),
+        10.0,
+        1.0,
+        1.0,
+    )
     assert build.inverse_sqrt(4.0, exponent=1.0, staircase_steps=2.0).params == (4.0, 1.0, 2.0, 0)
     assert build.half_cosine(2.0, k_decay=3.0).params == (2.0, 0.0, 0.0, 3.0)
     assert build.cosine_wave(3.0, restart=True).params[:2] == (3.0, 1.0)

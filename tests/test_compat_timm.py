@@ -133,6 +133,53 @@ class MultiStep(SimTimm):
         return self.base * self.decay_rate ** bisect.bisect_right(self.decay_t, t + 1)
 
 
+class Wsd(SimTimm):
+    """timm 1.0.31 ``WSDLRScheduler._get_lr`` (``wsd_lr.py``), its warmup always a prefix."""
+
+    def __init__(
+        self,
+        base: float,
+        t_initial: int,
+        decay_t: int,
+        lr_min: float = 0.0,
+        stable_fn: str = "constant",
+        stable_timescale: float | None = None,
+        stable_power: float = 0.5,
+        decay_fn: str = "1-sqrt",
+        decay_power: float = 0.5,
+        decay_ratio: float = 0.1,
+        **warm: Any,
+    ) -> None:
+        self.t_initial, self.decay_t, self.lr_min = t_initial, decay_t, lr_min
+        self.stable_fn, self.stable_power = stable_fn, stable_power
+        self.tau = warm.get("warmup_t", 0) if stable_timescale is None else stable_timescale
+        self.decay_fn, self.decay_power, self.decay_ratio = decay_fn, decay_power, decay_ratio
+        super().__init__(base, warmup_prefix=True, **warm)
+
+    def stable(self, t_s: float) -> float:
+        if self.stable_fn == "constant":
+            return 1.0
+        power = 0.5 if self.stable_fn == "rsqrt" else self.stable_power
+        return (1.0 + t_s / self.tau) ** -power
+
+    def factor(self, f: float) -> float:
+        r = self.decay_ratio
+        return {
+            "linear": 1.0 - f,
+            "1-sqrt": 1.0 - math.sqrt(f),
+            "cosine": 0.5 * (1.0 + math.cos(math.pi * f)),
+            "power": 1.0 - f**self.decay_power,
+            "exp": (r**f - r) / (1.0 - r),
+        }[self.decay_fn]
+
+    def decay(self, t: float) -> float:
+        top = max(self.base * self.stable(t), self.lr_min)
+        t_decay = t - (self.t_initial - self.decay_t)
+        if t_decay <= 0:
+            return top
+        return self.lr_min + (top - self.lr_min) * self.factor(min(t_decay / self.decay_t, 1.0))
+
+
 BUILDERS = {
     "cosine": timm.CosineLRScheduler,
     "tanh": timm.TanhLRScheduler,
@@ -352,3 +399,60 @@ def test_property_cycles_and_warmups(
 def test_grad_flows_through_values() -> None:
     f = lambda lr_min: timm.CosineLRScheduler(BASE, 10, lr_min=lr_min)(5)  # noqa: E731
     assert float(jax.grad(f)(0.01)) == pytest.approx(0.5, rel=1e-5)  # half-way down the cosine
+
+
+@pytest.mark.parametrize("stable_fn", ["constant", "rsqrt", "power"])
+@pytest.mark.parametrize("decay_fn", ["linear", "1-sqrt", "cosine", "power", "exp"])
+@pytest.mark.parametrize("lr_min", [0.0, 0.02])
+def test_wsd_every_stable_and_decay_function(
+    stable_fn: str, decay_fn: str, lr_min: float, rtol: float
+) -> None:
+    kw: dict[str, Any] = {
+        "lr_min": lr_min,
+        "stable_fn": stable_fn,
+        "stable_power": 1.7,
+        "decay_fn": decay_fn,
+        "decay_power": 2.0,
+        "decay_ratio": 0.05,
+        "warmup_t": 4,
+        "warmup_lr_init": 1e-4,
+    }
+    sim = Wsd(BASE, 40, 12, **kw)
+    # float32 rounding: relative to the value, and to the peak where the value is far below it.
+    got = values(timm.WSDLRScheduler(BASE, 40, 12, **kw), range(60))
+    np.testing.assert_allclose(got, sim.run(60), rtol=max(rtol, 2e-6), atol=2e-7 * BASE)
+
+
+def test_wsd_decaying_stable_value_meets_its_floor_at_timms_count() -> None:
+    # 0.1 (1 + t / 3)**-1 <= 0.02 from t = 12: held at lr_min, the decay has nothing left.
+    kw: dict[str, Any] = {"lr_min": 0.02, "stable_fn": "power", "stable_power": 1.0}
+    sim = Wsd(BASE, 30, 5, stable_timescale=3.0, **kw)
+    ours = timm.WSDLRScheduler(BASE, 30, 5, stable_timescale=3.0, **kw)
+    check(ours, sim, 40, 1e-6)
+    got = values(ours, [12, 13, 39])
+    assert got[0] == pytest.approx(0.02, rel=1e-6)
+    assert got[2] == pytest.approx(0.02, rel=1e-6)
+    assert values(ours, [11])[0] > 0.02
+
+
+def test_wsd_traced_stable_arguments_under_jit() -> None:
+    @jax.jit
+    def run(tau: jax.Array, power: jax.Array) -> jax.Array:
+        s = timm.WSDLRScheduler(
+            BASE, 30, 5, lr_min=0.02, stable_fn="power", stable_timescale=tau, stable_power=power
+        )
+        return s(jnp.arange(40))
+
+    sim = Wsd(BASE, 30, 5, lr_min=0.02, stable_fn="power", stable_timescale=3.0, stable_power=0.8)
+    np.testing.assert_allclose(
+        np.asarray(run(jnp.float32(3.0), jnp.float32(0.8))), sim.run(40), rtol=2e-6
+    )
+
+
+def test_wsd_bad_stable_arguments() -> None:
+    with pytest.raises(ValueError, match="stable_fn"):
+        timm.WSDLRScheduler(BASE, 10, 2, stable_fn="cosine")
+    with pytest.raises(ValueError, match="default warmup_t"):
+        timm.WSDLRScheduler(BASE, 10, 2, stable_fn="rsqrt")
+    with pytest.raises(ValueError, match="stable_power"):
+        timm.WSDLRScheduler(BASE, 10, 2, stable_fn="power", stable_timescale=2.0, stable_power=0.0)

@@ -172,17 +172,21 @@ def _radam_ref(k: int, b2: float) -> float:
     return math.sqrt((r - 4) * (r - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * r))
 
 
-@pytest.mark.parametrize("b2", [0.62, 0.63, 0.65, 0.7, 0.72, 0.75, 0.78, 0.9, 0.999])
+@pytest.mark.parametrize(
+    "b2", [0.6001, 0.601, 0.61, 0.62, 0.63, 0.65, 0.7, 0.72, 0.75, 0.78, 0.9, 0.95, 0.999]
+)
 def test_radam_small_beta2(b2: float) -> None:
     s = pytorch_warmup.RAdamWarmup(b2)
     got = np.asarray(jax.jit(lambda c: s(c))(jnp.arange(64)), np.float64)
     want = np.array([_radam_ref(k, b2) for k in range(64)])
-    np.testing.assert_allclose(got, want, rtol=2e-6)
+    # Below 0.9 the values are float64 rounded once (float32 alone loses rho_inf - 4 near
+    # 0.6: 1.2e-4 relative at 0.6001); above, float32 evaluation.
+    np.testing.assert_allclose(got, want, rtol=2e-7 if b2 < 0.9 else 1e-6)
 
 
 def test_radam_first_value_where_rho_minus_4_is_tiny() -> None:
     # b2 where rho at the first defined step exceeds 4 by about 1e-5: float32 alone loses it.
-    grid = np.linspace(0.62, 0.78, 4001)
+    grid = np.linspace(0.6001, 0.78, 4001)
     gaps = []
     for b2 in grid:
         rho_inf = 2.0 / (1 - b2) - 1

@@ -477,12 +477,17 @@ if _timm is not None and hasattr(_timm, "WSDLRScheduler"):
     TIMM_CASES.append(
         (
             "WSDLRScheduler",
-            st.tuples(peaks, st.integers(1, 60), unit, _warm, st.sampled_from([0.0, 1e-3])).flatmap(
+            st.tuples(
+                peaks, st.integers(1, 60), unit, _warm, st.sampled_from([0.0, 1e-3, 0.02])
+            ).flatmap(
                 lambda x: st.fixed_dictionaries(
                     {
                         "decay_fn": st.sampled_from(["linear", "1-sqrt", "cosine", "power", "exp"]),
                         "decay_power": st.sampled_from([0.5, 2.0]),
                         "decay_ratio": st.sampled_from([0.1, 0.01, 0.5]),
+                        "stable_fn": st.sampled_from(["constant", "rsqrt", "power"]),
+                        "stable_timescale": st.sampled_from([1.0, 7.0, 25.5]),
+                        "stable_power": st.sampled_from([0.5, 1.0, 2.3]),
                     }
                 ).map(
                     lambda d, x=x: {
@@ -682,6 +687,133 @@ def test_torch_lambda(name: str) -> None:
     )
 
 
+# Children of SequentialLR / ChainedScheduler: (torch name, its keyword arguments).
+_children = st.one_of(
+    st.tuples(
+        st.just("LinearLR"),
+        st.fixed_dictionaries(
+            {
+                "start_factor": st.sampled_from([0.1, 0.5, 1.0]),
+                "end_factor": st.sampled_from([1.0, 0.3]),
+                "total_iters": st.integers(1, 30),
+            }
+        ),
+    ),
+    st.tuples(
+        st.just("ConstantLR"),
+        st.fixed_dictionaries(
+            {"factor": st.sampled_from([0.1, 0.5]), "total_iters": st.integers(1, 30)}
+        ),
+    ),
+    st.tuples(
+        st.just("ExponentialLR"), st.fixed_dictionaries({"gamma": st.sampled_from([0.9, 0.97])})
+    ),
+    st.tuples(
+        st.just("StepLR"),
+        st.fixed_dictionaries(
+            {"step_size": st.integers(1, 20), "gamma": st.sampled_from([0.5, 0.1])}
+        ),
+    ),
+    st.tuples(
+        st.just("MultiStepLR"),
+        st.fixed_dictionaries(
+            {
+                "milestones": st.lists(st.integers(1, 60), min_size=1, max_size=3).map(sorted),
+                "gamma": st.sampled_from([0.5, 0.1]),
+            }
+        ),
+    ),
+    st.tuples(
+        st.just("CosineAnnealingLR"),
+        st.fixed_dictionaries(
+            {"T_max": st.integers(1, 40), "eta_min": st.sampled_from([0.0, 0.0, 1e-3])}
+        ),
+    ),
+    st.tuples(
+        st.just("PolynomialLR"),
+        st.fixed_dictionaries(
+            {"total_iters": st.integers(1, 40), "power": st.sampled_from([1.0, 2.0])}
+        ),
+    ),
+)
+
+
+def _torch_children(c: dict[str, Any]) -> tuple[Any, list[Any], list[Any]]:
+    """A dummy optimizer, the real children on it and ours, from a config."""
+    opt = _optimizer(c["peak"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        real = [getattr(L, name)(opt, **kw) for name, kw in c["children"]]
+    mine = [getattr(ow_torch, name)(c["peak"], **kw) for name, kw in c["children"]]
+    return opt, real, mine
+
+
+@need_torch
+def test_torch_sequential() -> None:
+    def compare(c: dict[str, Any]) -> None:
+        opt, real, mine = _torch_children(c)
+        n = 150
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            assert L is not None
+            sched = L.SequentialLR(opt, real, milestones=c["milestones"])
+        want = step_torch(opt, sched, n)
+        got = ours(ow_torch.SequentialLR(mine, c["milestones"]), np.arange(n))
+        check("SequentialLR", c, got, want, c["peak"])
+
+    configs = st.tuples(peaks, st.lists(_children, min_size=1, max_size=3)).flatmap(
+        lambda x: st.lists(st.integers(1, 100), min_size=len(x[1]) - 1, max_size=len(x[1]) - 1).map(
+            lambda m, x=x: {"peak": x[0], "children": x[1], "milestones": sorted(m)}
+        )
+    )
+    run_case("SequentialLR", configs, compare)
+
+
+def _chain_is_a_product(children: list[tuple[str, dict[str, Any]]]) -> int | None:
+    """The count from which torch's chain stops being the product of its factors, if any.
+
+    torch's recursive ``CosineAnnealingLR`` multiplies the current lr (which holds
+    the other factors) by a ratio of cosines; at ``T_max + 1`` (and every
+    ``2 T_max`` after) it restarts from the cosine's own closed form, forgetting the
+    other factors, and with ``eta_min > 0`` its recursion is not a product at all.
+    """
+    cosines = [kw for name, kw in children if name == "CosineAnnealingLR"]
+    if not cosines or len(children) == 1:
+        return None
+    if any(kw["eta_min"] > 0 for kw in cosines):
+        return 1
+    return min(kw["T_max"] for kw in cosines) + 1
+
+
+@need_torch
+def test_torch_chained() -> None:
+    """Matched where torch's chain is a product; elsewhere a named divergence, asserted."""
+
+    def compare(c: dict[str, Any]) -> None:
+        opt, real, mine = _torch_children(c)
+        n = 120
+        assert L is not None
+        want = step_torch(opt, L.ChainedScheduler(real, optimizer=opt), n)
+        got = ours(ow_torch.ChainedScheduler(mine, c["peak"]), np.arange(n))
+        split = _chain_is_a_product(c["children"])
+        if split is None:
+            check("ChainedScheduler", c, got, want, c["peak"])
+            return
+        # Known divergence (docs/guide/porting.md, "peers' surprises"): equal before
+        # ``split``, and the product is kept after it where torch forgets factors.
+        check("ChainedScheduler", c, got[:split], want[:split], c["peak"])
+        product = np.prod([ours(m, np.arange(n)) / c["peak"] for m in mine], axis=0) * c["peak"]
+        np.testing.assert_allclose(got, product, rtol=2e-6, atol=2e-7 * c["peak"])
+        s = STATS.setdefault("ChainedScheduler (torch recursive cosine)", Stats())
+        s.tried += 1
+        s.matching += int(np.allclose(got, want, rtol=RTOL, atol=ATOL * c["peak"]))
+
+    configs = st.tuples(peaks, st.lists(_children, min_size=1, max_size=3)).map(
+        lambda x: {"peak": x[0], "children": x[1]}
+    )
+    run_case("ChainedScheduler", configs, compare)
+
+
 # -------------------------------------------------------- pytorch_warmup cases
 
 need_pw = pytest.mark.skipif(_pw is None, reason=_WHY_PW or "pytorch_warmup missing")
@@ -715,10 +847,13 @@ def test_pytorch_warmup(name: str) -> None:
         s = ours_fn(*args) if args else ours_fn(b2)
         check(name, c, ours(s, np.arange(n)), want, 1.0)
 
-    # Within 0.02 of pytorch_warmup's lower bound 0.6, rho_inf - 4 < 0.1 is not held
-    # accurately in float32 (relative errors 2e-6 at 0.61, 1.2e-4 at 0.6001): not compared.
+    # Down to 1e-6 above pytorch_warmup's lower bound 0.6: closer, rho_inf - 4 is below 3e-5
+    # and the peer's own float64 loses it (2e-5 relative at 0.6 + 1e-12).
     b2 = st.one_of(
-        st.floats(0.62, 0.78), st.floats(0.78, 0.999), st.sampled_from([0.999, 0.99, 0.98])
+        st.floats(0.600001, 0.62),
+        st.floats(0.62, 0.78),
+        st.floats(0.78, 0.999),
+        st.sampled_from([0.999, 0.99, 0.98]),
     )
     if name in ("UntunedLinearWarmup", "UntunedExponentialWarmup"):
         b2 = st.floats(0.9, 0.999)  # periods of 20..1999 updates

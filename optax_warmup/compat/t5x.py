@@ -125,7 +125,10 @@ def _factor(
     if name == "rsqrt_normalized_decay":  # sqrt(W) / sqrt(max(step, W))
         return _rsqrt(w, normalized=True)
     if name == "decay_every":  # df ** (step // steps_per_decay)
-        shape = _build.exp_rate(decay_factor, steps_per_decay, staircase=1.0)
+        # t5x raises a float32 decay_factor (a weak float in its jnp arithmetic): the engine
+        # would take a concrete rate's log in float64, so it is given the float32 value.
+        rate = jnp.asarray(decay_factor, jnp.float32)
+        shape = _build.exp_rate(rate, steps_per_decay, staircase=1.0)
         return _engine.stack_phases([_build.decay_phase(1.0, 0, 0.0, shape, start_scale=0.0)])
     # cosine_decay: 1 until W, then 0.5 (1 + cos(pi ((step - W) / C mod 1))), restarting.
     wave = _build.cosine_wave(1.0, restart=True)

@@ -35,6 +35,7 @@ timm conventions kept here:
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -421,6 +422,61 @@ def MultiStepLRScheduler(
 
 
 _WSD_DECAYS = ("linear", "1-sqrt", "cosine", "power", "exp")
+_WSD_STABLES = ("constant", "rsqrt", "power")
+
+
+def _wsd_stable_excess(
+    peak_value: ArrayLike, lr_min: ArrayLike, timescale: Any, power: ArrayLike
+) -> _engine.PhaseSchedule:
+    """``max(peak (1 + t / tau)**-power, lr_min) - lr_min``: timm's decaying stable value above
+    its floor.
+
+    An inverse-power phase from ``peak - lr_min`` towards ``-lr_min`` (so its value
+    is ``peak s(t) - lr_min``) until the first count where ``peak s(t) <= lr_min``,
+    then 0. That count is found in float64 when the values are concrete (by timm's
+    own comparison), else from the closed form in float32.
+    """
+    peak = jnp.asarray(peak_value, jnp.float32)
+    low = jnp.asarray(lr_min, jnp.float32)
+    shape = _build.inverse_sqrt(timescale, exponent=power)
+    known = [v.concrete_value(x) for x in (peak_value, lr_min, timescale, power)]
+    cross: Any
+    if all(k is not None and k.ndim == 0 for k in known):
+        p, m, tau, k = (float(x) for x in known)  # type: ignore[arg-type]
+        cross = _first_at_floor(p, m, tau, k)
+    else:
+        # Traced: t* = tau ((peak / lr_min)**(1 / power) - 1), never where lr_min is 0.
+        ratio = jnp.where(low > 0, peak / jnp.where(low > 0, low, 1.0), jnp.inf)
+        t_star = jnp.asarray(timescale, jnp.float32) * jnp.expm1(
+            jnp.log(jnp.maximum(ratio, 1.0)) / jnp.asarray(power, jnp.float32)
+        )
+        top = float(jnp.iinfo(v.index_dtype()).max)
+        cross = jnp.clip(jnp.ceil(t_star), 0, top).astype(v.index_dtype())
+    return _engine.from_phases(
+        [_build.decay_phase(peak - low, cross, -low, shape), _build.hold_phase(0.0)]
+    )
+
+
+def _first_at_floor(peak: float, floor: float, tau: float, power: float) -> int:
+    """The first count ``t >= 0`` with ``peak (1 + t / tau)**-power <= floor`` (float64)."""
+    top = int(jnp.iinfo(v.index_dtype()).max)
+
+    def above(t: int) -> bool:
+        return peak * (1.0 + t / tau) ** -power > floor
+
+    if floor <= 0:
+        return top if peak > 0 else 0
+    if not above(0):
+        return 0
+    guess = tau * ((peak / floor) ** (1.0 / power) - 1.0)
+    if not guess < top:
+        return top
+    t = max(0, math.ceil(guess))
+    while t > 0 and not above(t - 1):
+        t -= 1
+    while t < top and above(t):
+        t += 1
+    return t
 
 
 def WSDLRScheduler(
@@ -442,30 +498,38 @@ def WSDLRScheduler(
     noise_std: ArrayLike = 1.0,
     noise_seed: ArrayLike = 42,
 ) -> Any:
-    """``timm.scheduler.WSDLRScheduler`` (timm 1.0.31, ``stable_fn="constant"``):
-    warmup, ``max(peak, lr_min)`` for ``t_initial - decay_t`` updates, a decay
-    to ``lr_min`` over ``decay_t``, then ``lr_min``.
+    """``timm.scheduler.WSDLRScheduler`` (timm 1.0.31): warmup, a stable phase for
+    ``t_initial - decay_t`` updates, a decay to ``lr_min`` over ``decay_t``, then ``lr_min``.
 
     The warmup is always a prefix (the stable phase starts after it). With
-    ``f`` the decay progress, the value is ``lr_min + (peak - lr_min) d(f)``:
-    ``linear`` ``1 - f``, ``1-sqrt`` ``1 - sqrt(f)``, ``cosine``
-    ``(1 + cos(pi f)) / 2``, ``power`` ``1 - f**decay_power``, ``exp``
-    ``(r**f - r) / (1 - r)`` with ``r = decay_ratio``; a callable ``decay_fn(f)``
-    (jit-able) is used as ``d``.
+    ``t_s`` the updates since the warmup ended and ``f`` the decay progress,
+    the value is ``lr_min + (max(peak s(t_s), lr_min) - lr_min) d(f)``. Stable
+    functions ``s``: ``constant`` 1; ``rsqrt`` ``(1 + t_s / tau)**-0.5``;
+    ``power`` ``(1 + t_s / tau)**-stable_power`` (``tau = stable_timescale``,
+    by default ``warmup_t``); a decaying stable function keeps decaying
+    through the decay phase. Decay functions ``d``: ``linear`` ``1 - f``,
+    ``1-sqrt`` ``1 - sqrt(f)``, ``cosine`` ``(1 + cos(pi f)) / 2``, ``power``
+    ``1 - f**decay_power``, ``exp`` ``(r**f - r) / (1 - r)`` with
+    ``r = decay_ratio``; a callable ``decay_fn(f)`` (jit-able) is used as ``d``.
 
     Args:
       peak_value: the optimizer's learning rate.
       t_initial: stable plus decay updates (> 0).
       decay_t: decay updates, in (0, t_initial].
       lr_min: the floor (>= 0).
-      stable_fn: ``"constant"`` only (timm's ``rsqrt`` and ``power`` stable
-        phases are not provided: ValueError).
-      stable_timescale, stable_power: for the unsupported stable functions.
+      stable_fn: ``"constant"``, ``"rsqrt"`` or ``"power"``.
+      stable_timescale: ``tau`` of ``rsqrt`` and ``power`` (> 0; default ``warmup_t``).
+      stable_power: ``power``'s exponent (> 0).
       decay_fn: the decay shape, by name or as a callable.
       decay_power: ``power``'s exponent (> 0).
       decay_ratio: ``exp``'s ratio, in (0, 1).
-      warmup_t, warmup_lr_init, t_in_epochs: as :func:`CosineLRScheduler`.
-      noise_range_t, noise_pct, noise_std, noise_seed: as :func:`CosineLRScheduler`.
+      warmup_t: as :func:`CosineLRScheduler`.
+      warmup_lr_init: as :func:`CosineLRScheduler`.
+      t_in_epochs: as :func:`CosineLRScheduler`.
+      noise_range_t: as :func:`CosineLRScheduler`.
+      noise_pct: as :func:`CosineLRScheduler`.
+      noise_std: as :func:`CosineLRScheduler`.
+      noise_seed: as :func:`CosineLRScheduler`.
 
     Returns:
       A schedule.
@@ -475,6 +539,9 @@ def WSDLRScheduler(
       >>> s = timm.WSDLRScheduler(1.0, 4, 2, decay_fn="linear", warmup_t=2)
       >>> [float(s(k)) for k in range(7)]
       [0.0, 0.5, 1.0, 1.0, 1.0, 0.5, 0.0]
+      >>> r = timm.WSDLRScheduler(1.0, 8, 2, stable_fn="rsqrt", decay_fn="linear", warmup_t=2)
+      >>> [round(float(r(k)), 4) for k in (2, 4, 8, 9, 10)]
+      [1.0, 0.7071, 0.5, 0.2357, 0.0]
     """
     protocol = _Protocol(
         peak_value, warmup_t, warmup_lr_init, True, noise_range_t, noise_pct, noise_std, noise_seed
@@ -486,11 +553,18 @@ def WSDLRScheduler(
     v.check_range("lr_min", lr_min, low=0.0)
     v.check_range("decay_power", decay_power, low=0.0, low_open=True)
     v.check_range("decay_ratio", decay_ratio, low=0.0, high=1.0, low_open=True, high_open=True)
+    v.check_choice("stable_fn", stable_fn, _WSD_STABLES)
     if stable_fn != "constant":
-        raise ValueError(
-            f"stable_fn={stable_fn!r} is not provided here (only 'constant'); timm's decaying "
-            "stable phases multiply into the decay."
-        )
+        if stable_timescale is None:
+            stable_timescale = warmup_t
+            v.check_range(
+                "stable_timescale (default warmup_t; set it when there is no warmup)",
+                stable_timescale,
+                low=0.0,
+                low_open=True,
+            )
+        v.check_range("stable_timescale", stable_timescale, low=0.0, low_open=True)
+        v.check_range("stable_power", stable_power, low=0.0, low_open=True)
     t_i, d_t = v.concrete_value(t_initial), v.concrete_value(decay_t)
     if t_i is not None and d_t is not None and bool((d_t > t_i).any()):
         raise ValueError(f"Invalid decay_t ({d_t.tolist()}), must be in (0, t_initial={t_i}].")
@@ -507,15 +581,28 @@ def WSDLRScheduler(
         else:
             shape = _shapes.resolve(decay_fn, "decay")
     stable = v.as_duration("t_initial", t_initial) - v.as_duration("decay_t", decay_t)
-    # timm floors the stable value at lr_min: max(peak, lr_min).
-    top = jnp.maximum(jnp.asarray(peak_value, jnp.float32), jnp.asarray(lr_min, jnp.float32))
-    main = _engine.from_phases(
-        [
-            _build.hold_phase(top, stable),
-            _engine.Phase(decay_t, top, lr_min, shape),
-            _build.hold_phase(lr_min),
-        ]
-    )
+    main: Any
+    if stable_fn == "constant":
+        # timm floors the stable value at lr_min: max(peak, lr_min).
+        top = jnp.maximum(jnp.asarray(peak_value, jnp.float32), jnp.asarray(lr_min, jnp.float32))
+        main = _engine.from_phases(
+            [
+                _build.hold_phase(top, stable),
+                _engine.Phase(decay_t, top, lr_min, shape),
+                _build.hold_phase(lr_min),
+            ]
+        )
+    else:
+        power = 0.5 if stable_fn == "rsqrt" else stable_power
+        decay = _engine.from_phases(
+            [
+                _build.hold_phase(1.0, stable),
+                _engine.Phase(decay_t, 1.0, 0.0, shape),
+                _build.hold_phase(0.0),
+            ]
+        )
+        excess = _wsd_stable_excess(peak_value, lr_min, stable_timescale, power)
+        main = _combine.add(lr_min, _combine.multiply(excess, decay))
     # Count 0 keeps the constructor's value (the base lr) where lr_min lifts _get_lr(0).
     low, high = v.concrete_value(lr_min), v.concrete_value(peak_value)
     lifted = low is None or high is None or bool((low > high).any())

@@ -94,9 +94,11 @@ def exp_rate(
     """optax's exponential decay: ``value = start * rate**(t / steps)``; open-ended.
 
     ``staircase > 0`` floors ``t / steps``; ``clamp > 0`` stops at the end value
-    (a floor when ``rate < 1``, a ceiling otherwise).
+    (a floor when ``rate < 1``, a ceiling otherwise). The engine stores
+    ``log(rate)`` (see :func:`optax_warmup.engine.shapes.log_rate`): computed in
+    float64 for a concrete rate, so a rate near 1 held in float32 does not drift.
     """
-    return _shape(_shapes.EXP_RATE, rate, steps, staircase, clamp)
+    return _shape(_shapes.EXP_RATE, _shapes.log_rate(rate), steps, staircase, clamp)
 
 
 def inverse_sqrt(

@@ -626,9 +626,11 @@ def _cycle_table(
     Cycle ``i`` begins at the real step ``B_i = (1 - mul**i) / (1 - mul) * period``
     (timm's ``CosineLRScheduler`` expression, timm 1.0.31 ``timm/scheduler/cosine_lr.py``);
     an integer count ``t`` lies in the last cycle with ``B_i <= t``. Returns, for
-    ``i = 0 .. K-1``, the first integer count ``ceil(B_i)`` of the cycle (exact: the
-    comparison is made here in float64, not at evaluation in float32), the lag
-    ``ceil(B_i) - B_i`` and the stretch ``mul**i``. The table stops at the cycle
+    ``i = 0 .. K-1``, the first integer count of the cycle, ``ceil(B_i)`` or, where
+    float64 rounds ``B_i`` across a whole count, the first count the peers' own
+    ``floor(log(1 - t / period (1 - mul)) / log(mul))`` puts in cycle ``i`` (exact:
+    the comparison is made here in float64, not at evaluation in float32), the lag
+    ``max(first - B_i, 0)`` and the stretch ``mul**i``. The table stops at the cycle
     limit or past the index range; empty (shape ``(0,)``) when the period or
     ``mul`` is traced, ``mul <= 1``, or the table would exceed ``_TABLE_LIMIT``.
     """
@@ -643,13 +645,27 @@ def _cycle_table(
     firsts: list[int] = []
     lags: list[float] = []
     stretch: list[float] = []
+
+    def index(t: int) -> int:
+        # The peers' cycle of count t: floor(log(1 - t / P (1 - mul)) / log(mul)) (timm's
+        # cosine_lr.py, Keras's CosineDecayRestarts), in float64.
+        return math.floor(math.log(1.0 - t / p_f * (1.0 - m_f)) / math.log(m_f))
+
     for i in range(_TABLE_LIMIT + 1):
         begin = (1.0 - m_f**i) / (1.0 - m_f) * p_f
         first = math.ceil(begin)
+        if i > 0 and first <= hi:
+            # Where the real start is a whole count (20 (1 + 1.9) = 58), float64 can round
+            # ``begin`` just above it: the first count is the first the peers' log puts in
+            # cycle i.
+            while first > 0 and index(first - 1) >= i:
+                first -= 1
+            while index(first) < i:
+                first += 1
         if first > hi:
             break
         firsts.append(first)
-        lags.append(first - begin)
+        lags.append(max(first - begin, 0.0))
         stretch.append(m_f**i)
         if lim is not None and i >= int(lim):
             break
@@ -998,7 +1014,8 @@ class _Cycle(NamedTuple):
 
     ``in_body``: the count is past the prefix; ``index``: its cycle;
     ``since``: the exact steps since the cycle began; ``stretch``: the
-    cycle's ``mul**i``; ``prefix``: the steps before the first cycle.
+    cycle's ``mul**i``; ``prefix``: the steps before the first cycle;
+    ``body_steps``: the whole steps since the prefix (0 before it).
     """
 
     in_body: jax.Array
@@ -1006,6 +1023,7 @@ class _Cycle(NamedTuple):
     since: jax.Array
     stretch: jax.Array
     prefix: jax.Array
+    body_steps: jax.Array
 
 
 class _Position(NamedTuple):
@@ -1033,8 +1051,9 @@ def _position(s: PhaseSchedule, t: jax.Array, spans: jax.Array, compute: Any) ->
     period = s.cycle_period.astype(idt)
     d = t - prefix
     in_body = d >= 0
+    d = jnp.maximum(d, 0)
     i, u_body, frac, r, stretch = _cycle_position(
-        jnp.maximum(d, 0),
+        d,
         period,
         s.cycle_mul,
         s.num_cycles.astype(idt),
@@ -1043,7 +1062,7 @@ def _position(s: PhaseSchedule, t: jax.Array, spans: jax.Array, compute: Any) ->
     u = jnp.where(in_body, prefix + u_body, t)
     u_frac = jnp.where(in_body, frac, 0.0).astype(compute)
     cycle = jnp.where(in_body, i, 0)
-    return _Position(u, u_frac, spans, compute, _Cycle(in_body, cycle, r, stretch, prefix))
+    return _Position(u, u_frac, spans, compute, _Cycle(in_body, cycle, r, stretch, prefix, d))
 
 
 Pick = Callable[[jax.Array], jax.Array]
@@ -1088,10 +1107,23 @@ def _in_cycle(
     rel = (begin - cyc.prefix).astype(compute)
     t_real = cyc.since.astype(compute) - rel * st + offset * st
     len_real = length * st
+    left_real = len_real - t_real
+    n_table = s.cycle_firsts.shape[0]
+    if n_table > 1:
+        # A phase that ends the body ends where the next cycle begins: its steps left
+        # are that cycle's first count minus the count, less its lag, exact where
+        # ``length * stretch`` is not (float32 holds 127.0013 to 4e-6).
+        idt = cyc.body_steps.dtype
+        nxt = jnp.minimum(cyc.index + 1, n_table - 1)
+        period = s.cycle_period.astype(compute)
+        ends_body = (rel + length - offset == period) & (cyc.index + 1 < n_table)
+        steps_to_next = (s.cycle_firsts.astype(idt)[nxt] - cyc.body_steps).astype(compute)
+        left_next = steps_to_next - s.cycle_lags[nxt].astype(compute)
+        left_real = jnp.where(ends_body, left_next, left_real)
     progress = (
         jnp.where(stretched, t_real, steps_in),
         jnp.where(stretched, len_real, length),
-        jnp.where(stretched, len_real - t_real, steps_left),
+        jnp.where(stretched, left_real, steps_left),
     )
     log_decay = jnp.log(jnp.maximum(s.cycle_decay, 1e-30))
     zero_decay = s.cycle_decay <= 0

@@ -19,7 +19,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Callable
-from typing import Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -41,7 +41,7 @@ COSINE = 3  # f = 1 - ((1 + cos(pi p)) / 2)**a
 EXP_NORMALIZED = 4  # f = expm1(-a p) / expm1(-a)  (a -> 0: linear)
 EXP_APPROACH = 5  # f = 1 - exp(-t / a), open-ended (time constant a)
 GEOMETRIC = 6  # value = start * (end / start)**p (linear if signs differ)
-EXP_RATE = 7  # value = start * a**(q / b), q = t or staircase; clamp at end if d; finite
+EXP_RATE = 7  # value = start * exp(a q / b), a = log(rate), q = t or staircase; clamp at end if d
 # INV_SQRT: value = end + (start - end) * (a / (t + a))**k, k = b or 0.5 if b = 0, with t
 # floored to a multiple of c when c > 0 (staircase); open-ended.
 INV_SQRT = 8
@@ -531,20 +531,84 @@ def _geometric(x: ShapeArgs) -> jax.Array:
     return jnp.where(ok, geo, _lerp(start, end, x.p))
 
 
+def log_rate(rate: ArrayLike) -> ArrayLike:
+    """``log(rate)`` as :data:`EXP_RATE` stores it (its first parameter).
+
+    A concrete rate's log is computed in float64 and rounded once: a rate near
+    1 (torch ``ExponentialLR(gamma=0.99999)``) is not held exactly in float32
+    (0.99999 is stored as 0.99998999), an error of 1.4e-3 relative in its log
+    that ``rate**t`` multiplies by ``t`` (2.7e-6 relative at ``t = 200``). A
+    traced rate takes the float32 log. A rate of 0 gives the most negative
+    finite value (its ``rate**q`` is 0 for ``q > 0``, 1 at ``q = 0``); the
+    result is always finite.
+
+    Args:
+      rate: the factor per step (>= 0), concrete or traced.
+
+    Returns:
+      ``log(rate)``: a float (or float64 array) for a concrete rate, a float32
+      array for a traced one.
+
+    Example:
+      >>> import numpy as np
+      >>> from optax_warmup.engine import shapes
+      >>> float(np.float32(shapes.log_rate(0.99999)))  # log(0.99999), not log(0.99998999)
+      -1.0000049769587349e-05
+    """
+    big = float(np.finfo(np.float32).max)
+    known = v.concrete_value(rate)
+    if known is not None and known.dtype != object:
+        r64 = np.asarray(known, np.float64)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            logs = np.log(np.maximum(r64, 0.0))
+        logs = np.clip(np.nan_to_num(logs, nan=-big, neginf=-big), -big, big)
+        return float(logs) if logs.ndim == 0 else logs
+    r = jnp.asarray(rate, jnp.float32)
+    return jnp.clip(jnp.log(jnp.maximum(r, 0.0)), -big, big)
+
+
+def rate_from_log(log: float, dtype: Any = np.float32) -> float:
+    """The rate :func:`log_rate` stores as ``log`` (in ``dtype``): its shortest decimal.
+
+    The inverse a config writer needs: ``log_rate(rate_from_log(x))`` rounds to
+    ``x`` in ``dtype`` (``log(0.5)`` held in float32 gives back 0.5, not
+    0.49999998).
+
+    Args:
+      log: a stored ``log(rate)``.
+      dtype: the dtype it is stored in.
+
+    Returns:
+      A rate (a Python float).
+
+    Example:
+      >>> import numpy as np
+      >>> from optax_warmup.engine import shapes
+      >>> shapes.rate_from_log(np.float32(shapes.log_rate(0.99999)))
+      0.99999
+    """
+    target = np.asarray(log, dtype)
+    exact = float(np.exp(np.float64(target)))
+    for digits in range(1, 18):
+        rate = float(f"{exact:.{digits}g}")
+        if np.asarray(log_rate(rate), dtype) == target:
+            return rate
+    return exact
+
+
 def _exp_rate(x: ShapeArgs) -> jax.Array:
-    """``start * a**(q / b)``, ``q = t`` or ``floor(t / b)`` (staircase, ``c > 0``); clamped
-    at ``end`` when ``d > 0``."""
+    """``start * exp(a q / b)`` (``a = log(rate)``), ``q = t`` or ``floor(t / b)`` (staircase,
+    ``c > 0``); clamped at ``end`` when ``d > 0``."""
     t, start, end, a, b, c, d = x.t, x.start, x.end, x.a, x.b, x.c, x.d
     steps = jnp.maximum(b, 1e-12)
     q = jnp.where(c > 0, floor_ratio(t, steps)[0], t / steps)
-    rate_ok = a > 0
-    value = start * jnp.exp(q * jnp.log(jnp.where(rate_ok, a, 1.0)))
-    value = jnp.where(rate_ok, value, jnp.where(q > 0, 0.0, start))
+    # q = 0 gives start even for a rate of 0 (a = -max): the product is -0, not NaN.
+    value = start * jnp.exp(jnp.where(q > 0, q * a, 0.0))
     # A growing rate (> 1, as peers allow) saturates at float32's largest
     # finite magnitude instead of reaching inf.
     big = jnp.finfo(value.dtype).max
     value = jnp.clip(value, -big, big)
-    clamped = jnp.where(a < 1, jnp.maximum(value, end), jnp.minimum(value, end))
+    clamped = jnp.where(a < 0, jnp.maximum(value, end), jnp.minimum(value, end))
     return jnp.where(d > 0, clamped, value)
 
 

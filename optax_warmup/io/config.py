@@ -102,6 +102,10 @@ TYPED_SHAPES: dict[str, Callable[..., _shapes.ResolvedShape]] = {
     "power_cycle": _typed.power_cycle,
 }
 _UNIT_PARAMS = [1.0, 0.0, 0.0, 0.0]  # a bare shape name: every slot at the engine's default
+# Arguments a typed constructor stores transformed: the argument from its slot.
+_FROM_SLOT: dict[tuple[str, str], Callable[[float, Any], float]] = {
+    ("exp_rate", "rate"): _shapes.rate_from_log,  # the engine stores log(rate)
+}
 
 _DURATIONS = {
     "warmup_steps",
@@ -661,6 +665,8 @@ def _shape_config(kind: int, slots: list[float], fdt: Any) -> tuple[Any, list[fl
             x = float(sum(np.float64(np.asarray(slots[j], fdt)) for j in idx))
         else:
             x = slots[idx[0]] if idx else 0.0
+        if (name, k) in _FROM_SLOT:
+            x = _FROM_SLOT[name, k](x, fdt)
         named[k] = bool(x) if isinstance(spec[k].default, bool) else x
     resolved = ctor(**named)
     same = np.array_equal(np.asarray(resolved.params, fdt), np.asarray(slots, fdt))

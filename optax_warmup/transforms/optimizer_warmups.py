@@ -193,6 +193,15 @@ def radam_warmup(b2: ArrayLike, threshold: ArrayLike = 5.0) -> _engine.PhaseSche
         # The first defined step can sit just above the threshold, where rho_t - 4 is
         # tiny and float32 loses it: its step and value come from a float64 evaluation.
         t0, r0 = first
+        table = _table_float64(b2_c, th_c, t0)
+        if table is not None:
+            # A small b2 (0.6 < b2 < 0.9): float32 cannot hold rho_inf - 4 = (2 - 5(1 - b2)) /
+            # (1 - b2) accurately near 0.6 (1.2e-4 relative at 0.6001), but the factor rounds
+            # to 1 in float32 within a few dozen steps: those steps come from float64.
+            n = table.shape[0]
+            held = np.concatenate([table, [1.0]])
+            spans = np.concatenate([np.ones(n, np.int64), [0]])
+            return _engine.from_arrays(spans, held, held, kinds=_shapes.CONSTANT)
         head = _build.hold_phase(r0, 1)
         return _engine.stack_phases([head, _build.warmup_phase(1.0, 0, shape, offset=t0 + 1)])
     t0 = _first_defined_step(jnp.asarray(b2), jnp.asarray(threshold), jnp.float32(eps))
@@ -222,6 +231,30 @@ def _first_value_float64(
         t0 = int(above[0]) + 1
         r0 = _shapes.radam_rectification(jnp.asarray(t0, f64), b2_64, th, eps)
         return t0, float(r0)
+
+
+# The most steps held as a float64 table by ``radam_warmup`` (b2 up to about 0.9).
+_TABLE_STEPS = 256
+
+
+def _table_float64(
+    b2: np.ndarray | None, threshold: np.ndarray | None, t0: int
+) -> np.ndarray | None:
+    """``r_t`` for ``t = t0, t0 + 1, ...`` in float64, up to the first that rounds to 1 in
+    float32 (excluded); ``None`` when that takes more than ``_TABLE_STEPS`` steps."""
+    if b2 is None or threshold is None or b2.ndim != 0 or threshold.ndim != 0:
+        return None
+    with jax.enable_x64(True), jax.ensure_compile_time_eval():
+        f64 = jnp.float64
+        b2_64 = jnp.asarray(float(b2), f64)
+        eps = jnp.asarray(1.0 - float(b2), f64)
+        th = jnp.asarray(max(float(threshold), 4.0), f64)
+        t = jnp.arange(t0, t0 + _TABLE_STEPS + 1, dtype=f64)
+        r = np.asarray(_shapes.radam_rectification(t, b2_64, th, eps), np.float64)
+    done = np.flatnonzero(np.float32(r) == np.float32(1.0))
+    if done.size == 0:
+        return None
+    return r[: int(done[0])]
 
 
 def effective_warmup_period(
