@@ -10,6 +10,7 @@ exact: ``2 / (1 - b2)`` is a float progress length, not an integer truncation.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from collections.abc import Callable
 
@@ -218,19 +219,33 @@ def _first_value_float64(
     """
     if b2 is None or threshold is None or b2.ndim != 0 or threshold.ndim != 0:
         return None
-    # Evaluated now, in float64, even when called while tracing.
-    with jax.enable_x64(True), jax.ensure_compile_time_eval():
-        f64 = jnp.float64
-        b2_64 = jnp.asarray(float(b2), f64)
-        eps = jnp.asarray(1.0 - float(b2), f64)
-        th = jnp.asarray(max(float(threshold), 4.0), f64)
-        t = jnp.arange(1, 2**16 + 1, dtype=f64)
+    with _float64_now():
+        b2_64, eps, th = _radam_args_float64(b2, threshold)
+        t = jnp.arange(1, 2**16 + 1, dtype=jnp.float64)
         above = np.flatnonzero(np.asarray(_shapes.radam_rho(t, b2_64, eps)[0] > th))
         if above.size == 0:
             return None
         t0 = int(above[0]) + 1
-        r0 = _shapes.radam_rectification(jnp.asarray(t0, f64), b2_64, th, eps)
+        r0 = _shapes.radam_rectification(jnp.asarray(t0, jnp.float64), b2_64, th, eps)
         return t0, float(r0)
+
+
+def _float64_now() -> contextlib.ExitStack:
+    """A context in which jnp computes now, in float64, even while tracing."""
+    stack = contextlib.ExitStack()
+    stack.enter_context(jax.enable_x64(True))
+    stack.enter_context(jax.ensure_compile_time_eval())
+    return stack
+
+
+def _radam_args_float64(b2: np.ndarray, threshold: np.ndarray) -> tuple[jax.Array, ...]:
+    """``(b2, 1 - b2, max(threshold, 4))`` as float64 arrays (inside :func:`_float64_now`)."""
+    f64 = jnp.float64
+    return (
+        jnp.asarray(float(b2), f64),
+        jnp.asarray(1.0 - float(b2), f64),
+        jnp.asarray(max(float(threshold), 4.0), f64),
+    )
 
 
 # The most steps held as a float64 table by ``radam_warmup`` (b2 up to about 0.9).
@@ -244,12 +259,9 @@ def _table_float64(
     float32 (excluded); ``None`` when that takes more than ``_TABLE_STEPS`` steps."""
     if b2 is None or threshold is None or b2.ndim != 0 or threshold.ndim != 0:
         return None
-    with jax.enable_x64(True), jax.ensure_compile_time_eval():
-        f64 = jnp.float64
-        b2_64 = jnp.asarray(float(b2), f64)
-        eps = jnp.asarray(1.0 - float(b2), f64)
-        th = jnp.asarray(max(float(threshold), 4.0), f64)
-        t = jnp.arange(t0, t0 + _TABLE_STEPS + 1, dtype=f64)
+    with _float64_now():
+        b2_64, eps, th = _radam_args_float64(b2, threshold)
+        t = jnp.arange(t0, t0 + _TABLE_STEPS + 1, dtype=jnp.float64)
         r = np.asarray(_shapes.radam_rectification(t, b2_64, th, eps), np.float64)
     done = np.flatnonzero(np.float32(r) == np.float32(1.0))
     if done.size == 0:
