@@ -497,7 +497,7 @@ def WSDLRScheduler(
     noise_pct: ArrayLike = 0.67,
     noise_std: ArrayLike = 1.0,
     noise_seed: ArrayLike = 42,
-) -> Any:
+) -> Schedule:
     """``timm.scheduler.WSDLRScheduler`` (timm 1.0.31): warmup, a stable phase for
     ``t_initial - decay_t`` updates, a decay to ``lr_min`` over ``decay_t``, then ``lr_min``.
 

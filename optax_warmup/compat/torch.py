@@ -377,7 +377,7 @@ def _cyclic(
     gamma: ArrayLike,
     scale_fn: Any,
     scale_mode: str,
-) -> Any:
+) -> Schedule:
     """``CyclicLR``'s wave from ``low`` towards ``high`` (the lr, or the momentum inverted)."""
     _check_iters("step_size_up", step_size_up)
     down = step_size_up if step_size_down is None else step_size_down
@@ -419,7 +419,7 @@ def CyclicLR(
     base_momentum: ArrayLike = 0.8,
     max_momentum: ArrayLike = 0.9,
     last_epoch: int = -1,
-) -> Any:
+) -> Schedule:
     """``CyclicLR``'s learning rate: a triangle wave between ``base_lr`` and ``max_lr``.
 
     Up over ``step_size_up`` updates, down over ``step_size_down`` (default the
@@ -467,7 +467,7 @@ def CyclicMomentum(
     base_momentum: ArrayLike = 0.8,
     max_momentum: ArrayLike = 0.9,
     last_epoch: int = -1,
-) -> Any:
+) -> Schedule:
     """``CyclicLR``'s momentum: the same wave inverted, from ``max_momentum`` down
     towards ``base_momentum`` while the learning rate rises.
 
